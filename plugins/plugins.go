@@ -1,0 +1,146 @@
+// Package plugins defines the contract between Shipgate's core and its
+// analyzers.
+//
+// The core walks a tree (a directory, or an image's merged layers) once. For
+// every regular file it asks each enabled Analyzer whether it wants the file
+// (FileRequired, which must be cheap: it sees only the path and the file's
+// metadata), then hands the claimed files to Analyze concurrently. An analyzer
+// never walks the tree itself; it may read sibling files through Input.FS
+// (go.sum beside go.mod, for example).
+//
+// The stages live in sub-packages: plugins/deps (lockfiles and manifests),
+// plugins/code (secrets, SAST, misconfiguration) and plugins/image (container
+// images, which feed their layers back through the same analyzers). Each
+// analyzer is one package with its own testdata.
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// Analyzer extracts packages or findings from the files it claims.
+//
+// Implementations must be safe for concurrent use: Analyze is called from
+// several goroutines at once, for different files. They hold no mutable
+// state.
+type Analyzer interface {
+	// Name is the analyzer's stable id, e.g. "npm-lock" or "dockerfile".
+	Name() string
+	// Stage is report.StageCode, report.StageDeps or report.StageImage.
+	Stage() string
+	// FileRequired reports whether the analyzer wants the file. path is
+	// slash-separated and relative to the root of the tree.
+	FileRequired(path string, info fs.FileInfo) bool
+	// Analyze reads one claimed file. On a parse error it returns what it
+	// could extract together with the error (a *ParseError when the line is
+	// known); the core records the error against the file and goes on.
+	Analyze(ctx context.Context, in *Input) (*Result, error)
+}
+
+// Input is one file handed to an analyzer.
+type Input struct {
+	// Path is slash-separated and relative to the root of FS.
+	Path string
+	// Reader streams the file's content. It is closed by the core.
+	Reader io.Reader
+	// Info is the file's metadata.
+	Info fs.FileInfo
+	// FS is the whole tree, for reading sibling files. Paths are
+	// slash-separated and relative to its root.
+	FS fs.FS
+}
+
+// Result is what an analyzer found in one file.
+type Result struct {
+	Packages []report.Package
+	Findings []report.Finding
+	// OS is set by analyzers that identify the operating system.
+	OS *report.OS
+	// Errors are non-fatal problems (a line that could not be parsed while
+	// the rest of the file was): the file is reported as partial.
+	Errors []report.FileError
+}
+
+// ParseError is an error at a known place in a file.
+type ParseError struct {
+	Path string
+	// Line is 1-based; 0 when unknown.
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Errorf returns a *ParseError for path at line (0 when unknown).
+func Errorf(path string, line int, format string, args ...any) error {
+	return &ParseError{Path: path, Line: line, Err: fmt.Errorf(format, args...)}
+}
+
+// ErrorLine returns the line recorded in err, or 0.
+func ErrorLine(err error) int {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return pe.Line
+	}
+	return 0
+}
+
+// Ref returns the bom-ref of a package found in file path: its purl made
+// unique per declaring file, so that the same package locked by two files
+// gives two components. Analyzers use it for Package.BOMRef and for the
+// entries of Package.DependsOn.
+func Ref(path, purl string) string {
+	sum := sha256.Sum256([]byte(path))
+	id := hex.EncodeToString(sum[:4])
+	if strings.Contains(purl, "?") {
+		return purl + "&package-id=" + id
+	}
+	return purl + "?package-id=" + id
+}
+
+// HasBase reports whether the base name of the slash-separated path is one
+// of names.
+func HasBase(path string, names ...string) bool {
+	base := path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		base = path[i+1:]
+	}
+	for _, n := range names {
+		if base == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Dir returns the slash-separated directory of path ("." at the root).
+func Dir(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i]
+	}
+	return "."
+}
+
+// Join joins a directory returned by Dir and a name.
+func Join(dir, name string) string {
+	if dir == "." || dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
