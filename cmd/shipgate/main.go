@@ -1,0 +1,140 @@
+// Command shipgate scans what is about to ship — source, dependencies and
+// container images — writes the SBOM, and decides pass or fail with
+// policies compiled to WebAssembly.
+//
+// Exit codes: 0 the gate passed, 1 the gate failed (a policy denied),
+// 2 a tool or usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipgate/shipgate/internal/gate"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries an exit code and a message for the last line.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks an error in how shipgate was called (exit 2).
+func usageError(format string, args ...any) error {
+	return &exitError{code: gate.ExitError, err: fmt.Errorf(format, args...)}
+}
+
+// app is the state shared by the subcommands of one invocation.
+type app struct {
+	stdout, stderr io.Writer
+	quiet, debug   bool
+	log            *slog.Logger
+	// code is the exit code a command decided on (gate verdicts).
+	code int
+}
+
+// run executes one shipgate invocation and returns its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return a.code
+	}
+	code := gate.ExitError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintf(stderr, "shipgate: ERROR: %v\n", err)
+	return code
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "shipgate",
+		Short: "The security gate for what is about to ship",
+		Long: `Shipgate scans what is about to ship — source code, dependency lockfiles and
+container images — matches the packages against a vulnerability database,
+writes a CycloneDX SBOM, and lets policies compiled to WebAssembly decide
+whether the build passes.
+
+Exit codes:
+  0  the gate passed
+  1  the gate failed (a policy denied)
+  2  a tool or usage error (bad flags, unreadable input with --strict, a
+     policy that crashed or hit a limit)`,
+		Example: `  # Scan the current repository and gate on the default policy
+  shipgate scan .
+
+  # Write an SBOM of every lockfile below ./services
+  shipgate sbom ./services -o cyclonedx-json=sbom.cdx.json
+
+  # Machine-readable report for later processing, table on the terminal
+  shipgate scan . -o table -o json=shipgate-report.json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       buildVersion(),
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelWarn
+			if a.debug {
+				level = slog.LevelDebug
+			}
+			a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress or informational messages on stderr")
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "debug logging on stderr")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError("%v (see --help)", err)
+	})
+	root.AddCommand(a.scanCommand(), a.sbomCommand(), a.versionCommand())
+	return root
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.stdout, "shipgate %s\n", buildVersion())
+			return nil
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/shipgate/shipgate/internal/config"
+	"github.com/shipgate/shipgate/internal/gate"
+	"github.com/shipgate/shipgate/internal/output"
+	"github.com/shipgate/shipgate/internal/pipeline"
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// scanFlags are the flags shared by scan and sbom.
+type scanFlags struct {
+	outputs     []string
+	stages      string
+	skip        []string
+	strict      bool
+	configFile  string
+	severity    []string
+	specVersion string
+}
+
+func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output `FORMAT[=FILE]`, repeatable; no =FILE means stdout")
+	fl.StringVar(&f.stages, "stages", defaultStages, "comma-separated `STAGES` to run: code, deps, image")
+	fl.StringArrayVar(&f.skip, "skip", nil, "leave out paths matching `GLOB` (doublestar, e.g. 'vendor/**'), repeatable")
+	fl.BoolVar(&f.strict, "strict", false, "exit 2 when any file could not be analysed")
+	fl.StringVar(&f.configFile, "config", "", "read configuration from `FILE` instead of ROOT/shipgate.yaml")
+	fl.StringSliceVar(&f.severity, "severity", nil, "show only these `SEVERITIES` in the table (every other output keeps everything)")
+	fl.StringVar(&f.specVersion, "spec-version", "1.6", "CycloneDX spec `VERSION` for cyclonedx-* outputs: 1.6 or 1.5")
+}
+
+// resolved is the effective configuration: flags over shipgate.yaml over
+// defaults.
+type resolved struct {
+	root     string
+	stages   []string
+	skip     []string
+	outputs  []output.Spec
+	strict   bool
+	quiet    bool
+	severity []string
+	spec     string
+	cfg      *config.Config
+}
+
+func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOutput string) (*resolved, error) {
+	root := "."
+	if len(args) > 0 {
+		root = args[0]
+	}
+	var cfg *config.Config
+	var err error
+	if f.configFile != "" {
+		cfg, err = config.Load(f.configFile, false)
+	} else {
+		cfg, _, err = config.Find(root)
+	}
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	changed := cmd.Flags().Changed
+	r := &resolved{root: root, cfg: cfg, strict: f.strict || cfg.Strict, quiet: a.quiet || cfg.Quiet, spec: f.specVersion}
+	if cfg.Debug && !a.debug {
+		a.debug = true
+	}
+
+	stages := f.stages
+	if !changed("stages") && len(cfg.Stages) > 0 {
+		stages = strings.Join(cfg.Stages, ",")
+	}
+	if r.stages, err = pipeline.ParseStages(stages); err != nil {
+		return nil, usageError("--stages: %v", err)
+	}
+	r.skip = append(slices.Clone(cfg.Skip), f.skip...)
+
+	outs := f.outputs
+	if !changed("output") {
+		outs = cfg.Output
+	}
+	if len(outs) == 0 {
+		outs = []string{defaultOutput}
+	}
+	reg := a.formats()
+	stdoutTaken := false
+	for _, o := range outs {
+		s, err := reg.ParseSpec(o)
+		if err != nil {
+			return nil, usageError("-o %s: %v", o, err)
+		}
+		if s.File == "" || s.File == "-" {
+			if stdoutTaken {
+				return nil, usageError("-o %s: only one output can go to stdout; give the others a file (-o FORMAT=FILE)", o)
+			}
+			stdoutTaken = true
+		}
+		r.outputs = append(r.outputs, s)
+	}
+
+	sev := f.severity
+	if !changed("severity") {
+		sev = cfg.Severity
+	}
+	for _, s := range sev {
+		n := report.NormalizeSeverity(s)
+		if n == report.SeverityUnknown && !strings.EqualFold(s, report.SeverityUnknown) {
+			return nil, usageError("--severity: unknown severity %q (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN)", s)
+		}
+		r.severity = append(r.severity, n)
+	}
+	if !changed("spec-version") && cfg.SpecVersion != "" {
+		r.spec = cfg.SpecVersion
+	}
+	if r.spec != "1.6" && r.spec != "1.5" {
+		return nil, usageError("--spec-version: %q is not supported (1.6 or 1.5)", r.spec)
+	}
+	return r, nil
+}
+
+// formats returns the output formats this build knows.
+func (a *app) formats() output.Registry {
+	return output.Default()
+}
+
+func (a *app) scanCommand() *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan [ROOT]",
+		Short: "Scan a directory, match vulnerabilities, and gate",
+		Long: `Scan runs the requested stages over ROOT (default: the current directory),
+matches every package found against the vulnerability database, applies
+suppressions, and decides pass or fail. Every output carries every package,
+vulnerability and finding whatever the gate decides; --severity only filters
+the table.
+
+The last line on stderr says which way the gate went and why.
+
+Configuration: a shipgate.yaml in ROOT (or --config FILE) sets the same
+things as the flags; flags win.`,
+		Example: `  # The gate on the current repository
+  shipgate scan .
+
+  # Only lockfiles, a JSON report and an SBOM beside the table
+  shipgate scan . --stages deps -o table -o json=report.json -o cyclonedx-json=sbom.json
+
+  # Leave vendored code and test fixtures out
+  shipgate scan . --skip 'vendor/**' --skip '**/testdata/**'`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.resolve(cmd, f, args, "table")
+			if err != nil {
+				return err
+			}
+			rep, err := a.scan(cmd, r)
+			if err != nil {
+				return err
+			}
+			v := gate.Decide(rep)
+			if r.strict && len(rep.Errors()) > 0 {
+				v = gate.Verdict{Result: gate.Error, Reason: fmt.Sprintf("--strict: %d files could not be analysed", len(rep.Errors()))}
+			}
+			if err := a.write(rep, r, &v); err != nil {
+				return err
+			}
+			a.finish(v, r.quiet)
+			return nil
+		},
+	}
+	f.register(cmd, "code,deps")
+	return cmd
+}
+
+func (a *app) sbomCommand() *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "sbom [ROOT]",
+		Short: "Write a CycloneDX SBOM of a directory",
+		Long: `Sbom runs the dependency stage over ROOT (default: the current directory) and
+writes a CycloneDX 1.6 SBOM (JSON on stdout unless -o says otherwise): every
+package with its purl, licenses, hashes and locations, and the dependency
+graph wherever the lockfile records one.
+
+Files that cannot be analysed are listed on stderr and in the report; sbom
+still exits 0 unless --strict is given, when it exits 2.`,
+		Example: `  # SBOM on stdout
+  shipgate sbom .
+
+  # JSON and XML side by side, CycloneDX 1.5 for older consumers
+  shipgate sbom . -o cyclonedx-json=bom.json -o cyclonedx-xml=bom.xml --spec-version 1.5`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.resolve(cmd, f, args, "cyclonedx-json")
+			if err != nil {
+				return err
+			}
+			rep, err := a.scan(cmd, r)
+			if err != nil {
+				return err
+			}
+			if err := a.write(rep, r, nil); err != nil {
+				return err
+			}
+			a.reportErrors(rep, r.quiet)
+			if n := len(rep.Errors()); n > 0 && r.strict {
+				a.finish(gate.Verdict{Result: gate.Error, Reason: fmt.Sprintf("--strict: %d files could not be analysed", n)}, r.quiet)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, "deps")
+	return cmd
+}
+
+// scan runs the pipeline with progress on stderr.
+func (a *app) scan(cmd *cobra.Command, r *resolved) (*report.Report, error) {
+	prog := a.progress(r.quiet)
+	defer prog.stop()
+	rep, err := pipeline.Scan(cmd.Context(), pipeline.Options{
+		Path:        r.root,
+		Stages:      r.stages,
+		Skip:        r.skip,
+		ToolVersion: buildVersion(),
+		Progress:    prog.update,
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return rep, nil
+}
+
+func (a *app) write(rep *report.Report, r *resolved, v *gate.Verdict) error {
+	opts := output.Options{
+		Color:       colorOK(a.stdout),
+		Severity:    r.severity,
+		SpecVersion: r.spec,
+	}
+	if v != nil {
+		opts.Verdict = &output.Verdict{Result: v.Result, Reason: v.Reason}
+	}
+	if err := a.formats().Write(a.stdout, rep, r.outputs, opts); err != nil {
+		return &exitError{code: gate.ExitError, err: err}
+	}
+	return nil
+}
+
+// reportErrors lists the files that could not be analysed on stderr.
+func (a *app) reportErrors(rep *report.Report, quiet bool) {
+	for _, st := range rep.Analyzers {
+		for _, e := range st.Errors {
+			loc := e.Path
+			if e.Line > 0 {
+				loc = fmt.Sprintf("%s:%d", e.Path, e.Line)
+			}
+			fmt.Fprintf(a.stderr, "shipgate: could not analyse %s (%s): %s\n", loc, st.Name, firstLine(e.Message))
+		}
+	}
+	_ = quiet // errors are shown even with --quiet: nothing disappears silently
+}
+
+// finish prints the verdict line and records the exit code.
+func (a *app) finish(v gate.Verdict, quiet bool) {
+	a.code = v.Code()
+	if quiet && v.Result == gate.Pass {
+		return
+	}
+	fmt.Fprintln(a.stderr, v.Line())
+}
+
+func colorOK(w any) bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// progressPrinter shows "scanning: N/M files" on stderr for scans that take
+// longer than a second, only on a terminal.
+type progressPrinter struct {
+	a       *app
+	on      bool
+	start   time.Time
+	shown   bool
+	lastOut time.Time
+}
+
+func (a *app) progress(quiet bool) *progressPrinter {
+	return &progressPrinter{a: a, on: !quiet && isTerminal(a.stderr), start: time.Now()}
+}
+
+func (p *progressPrinter) update(done, total int) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.start) < time.Second || now.Sub(p.lastOut) < 100*time.Millisecond {
+		return
+	}
+	p.lastOut = now
+	p.shown = true
+	fmt.Fprintf(p.a.stderr, "\r\x1b[Kscanning: %d/%d files", done, total)
+}
+
+func (p *progressPrinter) stop() {
+	if p.shown {
+		fmt.Fprint(p.a.stderr, "\r\x1b[K")
+	}
+}
