@@ -1,0 +1,53 @@
+# Shipgate's build, test and release entry points.
+GO        ?= go
+BIN       ?= bin/shipgate
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+TAGS      ?= gore2regex
+FUZZTIME  ?= 2s
+export CGO_ENABLED = 0
+
+.PHONY: build test test-deps unit fuzz lint bench scan policies clean
+
+## build: the static shipgate binary in bin/
+build:
+	$(GO) build -tags '$(TAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shipgate
+
+## test: everything CI runs — tools, vet, unit tests, each fuzz target briefly
+test: test-deps
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) test -tags '$(TAGS)' -count=1 -timeout 15m ./...
+	TAGS='$(TAGS)' scripts/fuzz.sh $(FUZZTIME)
+
+test-deps:
+	scripts/test-deps.sh
+
+## unit: the Go tests only
+unit:
+	$(GO) test -tags '$(TAGS)' ./...
+
+## fuzz: run every fuzz target for FUZZTIME (e.g. make fuzz FUZZTIME=1m)
+fuzz:
+	TAGS='$(TAGS)' scripts/fuzz.sh $(FUZZTIME)
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 -tags '$(TAGS)' ./...
+
+## bench: Go benchmarks, then shipgate beside its peers on the same trees
+bench:
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./...
+	scripts/bench.sh
+
+## scan: the gate on this repository (the local pre-push check)
+scan:
+	$(GO) run -tags '$(TAGS)' ./cmd/shipgate scan . --skip '**/testdata/**'
+
+## policies: rebuild the built-in policies' .wasm
+policies:
+	policies/build.sh
+
+clean:
+	rm -rf bin dist

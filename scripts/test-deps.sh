@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond Go itself, from Debian's
+# packages: xmllint (CycloneDX XSD validation) and wat2wasm (the hand-written
+# WebAssembly policy example). Idempotent: does nothing when all are present.
+set -euo pipefail
+need=()
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+command -v wat2wasm >/dev/null 2>&1 || need+=(wabt)
+command -v git >/dev/null 2>&1 || need+=(git)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "test-deps: missing ${need[*]} and not root: install them to run every test" >&2
+    exit 0
+  fi
+else
+  SUDO=
+fi
+echo "test-deps: installing ${need[*]}" >&2
+$SUDO apt-get update -qq >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
