@@ -26,6 +26,9 @@ type Options struct {
 	SpecVersion string
 	// Verdict is the gate's outcome, for formats that show it.
 	Verdict *Verdict
+	// Rules holds rule metadata by rule id (SARIF); findings of rules not
+	// listed are described from the findings themselves.
+	Rules map[string]RuleInfo
 }
 
 // Verdict is the gate's outcome as outputs show it.
@@ -51,8 +54,11 @@ type Registry map[string]Writer
 // Default returns the built-in formats.
 func Default() Registry {
 	return Registry{
-		"table": WriteTable,
-		"json":  WriteJSON,
+		"table":    WriteTable,
+		"json":     WriteJSON,
+		"sarif":    WriteSARIF,
+		"markdown": WriteMarkdown,
+		"junit":    WriteJUnit,
 	}
 }
 

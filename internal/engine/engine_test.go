@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins"
+)
+
+// lister is a real (tiny) analyzer: every claimed file becomes one package
+// named after its path, version = its first line.
+type lister struct {
+	name  string
+	claim func(string) bool
+	fail  map[string]error
+	panic string
+}
+
+func (l *lister) Name() string  { return l.name }
+func (l *lister) Stage() string { return report.StageDeps }
+func (l *lister) FileRequired(p string, _ fs.FileInfo) bool {
+	return l.claim(p)
+}
+func (l *lister) Analyze(_ context.Context, in *plugins.Input) (*plugins.Result, error) {
+	if in.Path == l.panic {
+		panic("boom")
+	}
+	if err := l.fail[in.Path]; err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(in.Reader)
+	if err != nil {
+		return nil, err
+	}
+	v, _, _ := strings.Cut(string(b), "\n")
+	return &plugins.Result{Packages: []report.Package{{
+		BOMRef: plugins.Ref(in.Path, "pkg:generic/"+in.Path), Name: in.Path, Version: v,
+		Ecosystem: "generic", Locations: []report.Location{{Path: in.Path, Line: 1}},
+	}}}, nil
+}
+
+func tree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func rootFS(t *testing.T, dir string) fs.FS {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r.FS()
+}
+
+func names(ps []report.Package) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func all(string) bool { return true }
+
+func TestWalkSkipsAndOrder(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"b/lock":             "2",
+		"a/lock":             "1",
+		"a/deep/x/lock":      "3",
+		".git/config":        "git",
+		"vendor/v/lock":      "v",
+		"node_modules/m/pkg": "m",
+		"keep.txt":           "k",
+		"z.tmp":              "tmp",
+	})
+	a := &lister{name: "list", claim: all}
+	out, err := Run(context.Background(), rootFS(t, dir), []plugins.Analyzer{a}, Options{Skip: []string{"vendor/**", "*.tmp", "node_modules"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a/deep/x/lock", "a/lock", "b/lock", "keep.txt"}
+	if got := names(out.Packages); !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if out.Analyzers[0].Files != 4 || out.Analyzers[0].Status != report.StatusOK {
+		t.Errorf("status %+v", out.Analyzers[0])
+	}
+}
+
+func TestDeterministicUnderConcurrency(t *testing.T) {
+	files := map[string]string{}
+	for i := range 300 {
+		files[filepath.Join("d", string(rune('a'+i%26)), strings.Repeat("f", i%7+1)+string(rune('a'+i/26)))] = "1"
+	}
+	dir := tree(t, files)
+	a := &lister{name: "list", claim: all}
+	var first []string
+	for i := range 5 {
+		out, err := Run(context.Background(), rootFS(t, dir), []plugins.Analyzer{a}, Options{Workers: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := names(out.Packages)
+		if i == 0 {
+			first = got
+			if len(got) != len(files) {
+				t.Fatalf("got %d packages, want %d", len(got), len(files))
+			}
+		} else if !slices.Equal(got, first) {
+			t.Fatal("order differs between runs")
+		}
+	}
+}
+
+func TestErrorsAreRecordedNotFatal(t *testing.T) {
+	dir := tree(t, map[string]string{"good/lock": "1", "bad/lock": "x", "panic/lock": "p", "big/lock": strings.Repeat("x", 100)})
+	a := &lister{
+		name:  "list",
+		claim: all,
+		fail:  map[string]error{"bad/lock": plugins.Errorf("bad/lock", 7, "unexpected token")},
+		panic: "panic/lock",
+	}
+	out, err := Run(context.Background(), rootFS(t, dir), []plugins.Analyzer{a}, Options{MaxFileSize: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(out.Packages); !slices.Equal(got, []string{"good/lock"}) {
+		t.Fatalf("packages %v", got)
+	}
+	st := out.Analyzers[0]
+	if st.Status != report.StatusError || len(st.Errors) != 3 {
+		t.Fatalf("status %+v", st)
+	}
+	byPath := map[string]report.FileError{}
+	for _, e := range st.Errors {
+		byPath[e.Path] = e
+	}
+	if e := byPath["bad/lock"]; e.Line != 7 || e.Message != "unexpected token" {
+		t.Errorf("bad/lock error %+v", e)
+	}
+	if e := byPath["panic/lock"]; !strings.Contains(e.Message, "panicked: boom") {
+		t.Errorf("panic error %+v", e)
+	}
+	if e := byPath["big/lock"]; !strings.Contains(e.Message, "too large") {
+		t.Errorf("size error %+v", e)
+	}
+}
+
+func TestSymlinksAreNotFollowed(t *testing.T) {
+	outside := tree(t, map[string]string{"secret/lock": "outside"})
+	dir := tree(t, map[string]string{"in/lock": "1"})
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(dir, "escape")); err != nil {
+		t.Skip("symlinks not supported:", err)
+	}
+	os.Symlink(filepath.Join(outside, "secret", "lock"), filepath.Join(dir, "filelink"))
+	os.Symlink(".", filepath.Join(dir, "in", "loop"))
+	a := &lister{name: "list", claim: all}
+	out, err := Run(context.Background(), rootFS(t, dir), []plugins.Analyzer{a}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(out.Packages); !slices.Equal(got, []string{"in/lock"}) {
+		t.Fatalf("packages %v", got)
+	}
+}
+
+func TestMergeSameRef(t *testing.T) {
+	dir := tree(t, map[string]string{"lock": "1"})
+	// Two analyzers report the same package of the same file.
+	a := &lister{name: "a", claim: all}
+	b := &lister{name: "b", claim: all}
+	out, err := Run(context.Background(), rootFS(t, dir), []plugins.Analyzer{a, b}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Packages) != 1 {
+		t.Fatalf("got %d packages", len(out.Packages))
+	}
+}
+
+func TestCancel(t *testing.T) {
+	dir := tree(t, map[string]string{"lock": "1"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Run(ctx, rootFS(t, dir), []plugins.Analyzer{&lister{name: "a", claim: all}}, Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestInvalidSkip(t *testing.T) {
+	_, err := Run(context.Background(), rootFS(t, t.TempDir()), nil, Options{Skip: []string{"[a"}})
+	if err == nil || !strings.Contains(err.Error(), "--skip") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func BenchmarkWalk(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 2000 {
+		p := filepath.Join(dir, "d"+string(rune('a'+i%20)), "f"+strings.Repeat("x", i%9)+string(rune('a'+i%26))+".txt")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("1\n"), 0o644)
+	}
+	a := &lister{name: "list", claim: func(p string) bool { return strings.HasSuffix(p, "a.txt") }}
+	r, _ := os.OpenRoot(dir)
+	defer r.Close()
+	for b.Loop() {
+		if _, err := Run(context.Background(), r.FS(), []plugins.Analyzer{a}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
