@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
 	"github.com/shipgate/shipgate/internal/gate"
@@ -70,6 +71,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
+	}
+	if inGitHubActions() && os.Getenv("GITHUB_OUTPUT") != "" {
+		setOutput(githubactions.New(githubactions.WithWriter(stdout)), "verdict", gate.Error)
 	}
 	fmt.Fprintf(stderr, "shipgate: ERROR: %v\n", err)
 	return code

@@ -26,6 +26,7 @@ type scanFlags struct {
 	configFile  string
 	severity    []string
 	specVersion string
+	gitlabVer   string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -37,6 +38,7 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.configFile, "config", "", "read configuration from `FILE` instead of ROOT/shipgate.yaml")
 	fl.StringSliceVar(&f.severity, "severity", nil, "show only these `SEVERITIES` in the table (every other output keeps everything)")
 	fl.StringVar(&f.specVersion, "spec-version", "1.6", "CycloneDX spec `VERSION` for cyclonedx-* outputs: 1.6 or 1.5")
+	fl.StringVar(&f.gitlabVer, "gitlab-schema-version", output.DefaultGitLabSchemaVersion, "security-report schema `VERSION` for gitlab-* outputs (15.x.y)")
 }
 
 // resolved is the effective configuration: flags over shipgate.yaml over
@@ -50,6 +52,7 @@ type resolved struct {
 	quiet    bool
 	severity []string
 	spec     string
+	gitlab   string
 	cfg      *config.Config
 }
 
@@ -120,6 +123,10 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 	if !changed("spec-version") && cfg.SpecVersion != "" {
 		r.spec = cfg.SpecVersion
 	}
+	r.gitlab = f.gitlabVer
+	if !output.ValidGitLabSchemaVersion(r.gitlab) {
+		return nil, usageError("--gitlab-schema-version: %q is not a 15.x.y version", r.gitlab)
+	}
 	if r.spec != "1.6" && r.spec != "1.5" {
 		return nil, usageError("--spec-version: %q is not supported (1.6 or 1.5)", r.spec)
 	}
@@ -156,6 +163,14 @@ things as the flags; flags win.`,
   shipgate scan . --skip 'vendor/**' --skip '**/testdata/**'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var gh *ghRun
+			if inGitHubActions() {
+				var err error
+				if gh, args, err = a.applyGitHubInputs(cmd, args); err != nil {
+					return err
+				}
+				gh.act.Group("shipgate scan")
+			}
 			r, err := a.resolve(cmd, f, args, "table")
 			if err != nil {
 				return err
@@ -170,6 +185,10 @@ things as the flags; flags win.`,
 			}
 			if err := a.write(rep, r, &v); err != nil {
 				return err
+			}
+			if gh != nil {
+				gh.act.EndGroup()
+				gh.finish(rep, v)
 			}
 			a.finish(v, r.quiet)
 			return nil
@@ -242,6 +261,9 @@ func (a *app) write(rep *report.Report, r *resolved, v *gate.Verdict) error {
 		Color:       colorOK(a.stdout),
 		Severity:    r.severity,
 		SpecVersion: r.spec,
+
+		GitLabSchemaVersion: r.gitlab,
+		EndTime:             time.Now(),
 	}
 	if v != nil {
 		opts.Verdict = &output.Verdict{Result: v.Result, Reason: v.Reason}

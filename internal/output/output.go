@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shipgate/shipgate/internal/report"
 )
@@ -29,6 +30,12 @@ type Options struct {
 	// Rules holds rule metadata by rule id (SARIF); findings of rules not
 	// listed are described from the findings themselves.
 	Rules map[string]RuleInfo
+	// GitLabSchemaVersion is the version written into GitLab security
+	// reports (default DefaultGitLabSchemaVersion).
+	GitLabSchemaVersion string
+	// EndTime is when the scan finished (GitLab reports); zero means the
+	// report's start time.
+	EndTime time.Time
 }
 
 // Verdict is the gate's outcome as outputs show it.
@@ -59,6 +66,11 @@ func Default() Registry {
 		"sarif":    WriteSARIF,
 		"markdown": WriteMarkdown,
 		"junit":    WriteJUnit,
+
+		"gitlab-dependency-scanning": gitlabWriter("dependency_scanning"),
+		"gitlab-container-scanning":  gitlabWriter("container_scanning"),
+		"gitlab-sast":                gitlabWriter("sast"),
+		"gitlab-secret-detection":    gitlabWriter("secret_detection"),
 	}
 }
 
