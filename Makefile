@@ -7,7 +7,7 @@ TAGS      ?= gore2regex
 FUZZTIME  ?= 2s
 export CGO_ENABLED = 0
 
-.PHONY: build test test-deps unit fuzz lint bench scan policies clean
+.PHONY: build test test-deps unit fuzz lint bench scan policies image dist clean
 
 ## build: the static shipgate binary in bin/
 build:
@@ -17,6 +17,7 @@ build:
 test: test-deps
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory image
 	TAGS='$(TAGS)' scripts/fuzz.sh $(FUZZTIME)
 
 test-deps:
@@ -44,6 +45,12 @@ bench:
 ## scan: the gate on this repository (the local pre-push check)
 scan:
 	$(GO) run -tags '$(TAGS)' ./cmd/shipgate scan . --skip '**/testdata/**'
+
+## image: the CI job image (no Docker engine needed) in dist/: docker-archive and OCI layout
+image:
+	scripts/test-deps.sh
+	GOOS=linux GOARCH=amd64 $(GO) build -tags '$(TAGS)' -trimpath -ldflags '$(LDFLAGS)' -o bin/shipgate-linux-amd64 ./cmd/shipgate
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) $(GO) run ./tools/mkimage -binary bin/shipgate-linux-amd64 -busybox /bin/busybox -version $(VERSION) -revision $$(git rev-parse HEAD 2>/dev/null) -tag shipgate:$(VERSION)
 
 ## policies: rebuild the built-in policies' .wasm
 policies:

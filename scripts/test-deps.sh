@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go itself, from Debian's
-# packages: xmllint (CycloneDX XSD validation) and wat2wasm (the hand-written
-# WebAssembly policy example). Idempotent: does nothing when all are present.
+# packages: xmllint (CycloneDX XSD validation), wat2wasm (the hand-written
+# WebAssembly policy example) and a static busybox (the CI job image).
+# Idempotent: does nothing when all are present.
 set -euo pipefail
 need=()
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v wat2wasm >/dev/null 2>&1 || need+=(wabt)
 command -v git >/dev/null 2>&1 || need+=(git)
+[ -x /bin/busybox ] || need+=(busybox-static)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
