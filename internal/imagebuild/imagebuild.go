@@ -34,7 +34,7 @@ const (
 
 // busyboxApplets are the commands linked to busybox: what job scripts and
 // the runner's shell need.
-var busyboxApplets = []string{"sh", "ash", "cat", "cp", "env", "echo", "grep", "gzip", "gunzip", "head", "id", "ls", "mkdir", "mv", "rm", "sed", "sort", "tail", "tar", "tee", "test", "[", "tr", "uname", "wc", "which", "xargs", "printf", "true", "false", "sleep", "chmod", "find", "date", "dirname", "basename", "wget"}
+var busyboxApplets = []string{"sh", "ash", "cat", "cp", "env", "echo", "grep", "gzip", "gunzip", "head", "id", "ls", "mkdir", "mv", "rm", "sed", "sort", "tail", "tar", "tee", "test", "[", "tr", "uname", "wc", "which", "xargs", "printf", "true", "false", "sleep", "chmod", "find", "date", "dirname", "basename", "wget", "base64", "mktemp", "stat", "chown", "whoami", "expr"}
 
 // Options describes the image.
 type Options struct {
