@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/shipgate/shipgate/internal/baseline"
 	"github.com/shipgate/shipgate/internal/config"
 	"github.com/shipgate/shipgate/internal/gate"
 	"github.com/shipgate/shipgate/internal/output"
@@ -27,6 +28,7 @@ type scanFlags struct {
 	severity    []string
 	specVersion string
 	gitlabVer   string
+	baseline    string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -179,6 +181,9 @@ things as the flags; flags win.`,
 			if err != nil {
 				return err
 			}
+			if err := a.postprocess(rep, r, f); err != nil {
+				return err
+			}
 			v := gate.Decide(rep)
 			if r.strict && len(rep.Errors()) > 0 {
 				v = gate.Verdict{Result: gate.Error, Reason: fmt.Sprintf("--strict: %d files could not be analysed", len(rep.Errors()))}
@@ -195,6 +200,7 @@ things as the flags; flags win.`,
 		},
 	}
 	f.register(cmd, "code,deps")
+	cmd.Flags().StringVar(&f.baseline, "baseline", "", "mark vulnerabilities and findings new or existing against an earlier JSON `REPORT`")
 	return cmd
 }
 
@@ -237,6 +243,23 @@ still exits 0 unless --strict is given, when it exits 2.`,
 	}
 	f.register(cmd, "deps")
 	return cmd
+}
+
+// postprocess runs what follows the stages: baseline comparison (and,
+// as they land, vulnerability matching, suppression and policies).
+func (a *app) postprocess(rep *report.Report, r *resolved, f *scanFlags) error {
+	bl := f.baseline
+	if bl == "" {
+		bl = r.cfg.Baseline
+	}
+	if bl != "" {
+		base, err := baseline.Load(bl)
+		if err != nil {
+			return usageError("--baseline: %v", err)
+		}
+		baseline.Apply(rep, base)
+	}
+	return nil
 }
 
 // scan runs the pipeline with progress on stderr.
