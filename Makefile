@@ -52,6 +52,10 @@ image:
 	GOOS=linux GOARCH=amd64 $(GO) build -tags '$(TAGS)' -trimpath -ldflags '$(LDFLAGS)' -o bin/shipgate-linux-amd64 ./cmd/shipgate
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) $(GO) run ./tools/mkimage -binary bin/shipgate-linux-amd64 -busybox /bin/busybox -version $(VERSION) -revision $$(git rev-parse HEAD 2>/dev/null) -tag shipgate:$(VERSION)
 
+## dist: release archives for every platform and dist/SHA256SUMS
+dist:
+	scripts/dist.sh $(VERSION)
+
 ## policies: rebuild the built-in policies' .wasm
 policies:
 	policies/build.sh
