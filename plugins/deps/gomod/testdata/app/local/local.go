@@ -1,0 +1,2 @@
+package local
+func F() {}

@@ -1,0 +1,5 @@
+package main
+
+import "github.com/rs/zerolog"
+
+func main() { _ = zerolog.New(nil) }
