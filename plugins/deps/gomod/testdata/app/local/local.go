@@ -1,2 +1,3 @@
 package local
+
 func F() {}
