@@ -1,0 +1,200 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/shipgate/shipgate/internal/engine"
+	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins"
+)
+
+// layerResult is what one layer holds, independent of every other layer:
+// it is cached by diffID. Paths and whiteouts let the merge decide which
+// results survive in the final filesystem.
+type layerResult struct {
+	// Key identifies the analyzers that produced it (cache validity).
+	Key    string `json:"key"`
+	DiffID string `json:"diffId"`
+	// Paths are every non-directory entry of the layer.
+	Paths []string `json:"paths"`
+	// Whiteouts are paths the layer deletes; Opaque are directories whose
+	// lower content it hides.
+	Whiteouts []string                `json:"whiteouts,omitempty"`
+	Opaque    []string                `json:"opaque,omitempty"`
+	Packages  []report.Package        `json:"packages"`
+	Findings  []report.Finding        `json:"findings"`
+	Analyzers []report.AnalyzerStatus `json:"analyzers"`
+	OS        *report.OS              `json:"os,omitempty"`
+	// OSPath is the file the OS was read from.
+	OSPath string `json:"osPath,omitempty"`
+	// Bytes is the uncompressed size read.
+	Bytes int64 `json:"bytes"`
+}
+
+// cleanPath turns a tar entry name into a slash path relative to the root,
+// with no "..": "./usr/bin/x", "/usr/bin/x" and "usr/../usr/bin/x" are all
+// "usr/bin/x". It reports false for the root itself.
+func cleanPath(name string) (string, bool) {
+	p := path.Clean("/" + name)
+	if p == "/" {
+		return "", false
+	}
+	return p[1:], true
+}
+
+// countingReader fails once more than limit bytes were read.
+type countingReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.limit {
+		return n, fmt.Errorf("layer expands past %d bytes: refusing (decompression bomb?)", c.limit)
+	}
+	return n, err
+}
+
+// scanLayer streams one layer once: it records every path and whiteout,
+// extracts only the files some analyzer claims (each within the size limit)
+// into a private temporary directory, and runs the analyzers there.
+func scanLayer(ctx context.Context, layer v1.Layer, analyzers []plugins.Analyzer, o Options) (*layerResult, error) {
+	diffID, err := layer.DiffID()
+	if err != nil {
+		return nil, fmt.Errorf("layer diffID: %w", err)
+	}
+	res := &layerResult{DiffID: diffID.String()}
+	rc, err := layer.Uncompressed()
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", short(diffID), err)
+	}
+	defer rc.Close()
+
+	limit := o.MaxLayerBytes
+	if cs, err := layer.Size(); err == nil && cs > 0 && o.MaxRatio > 0 {
+		// A ratio cap, but never below a floor that real layers reach.
+		limit = min(limit, max(cs*o.MaxRatio, 256<<20))
+	}
+	cr := &countingReader{r: rc, limit: limit}
+
+	tmp, err := os.MkdirTemp(o.TempDir, "shipgate-layer-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+
+	var sizeErrs []report.FileError
+	tr := tar.NewReader(cr)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: read tar: %w", short(diffID), err)
+		}
+		p, ok := cleanPath(h.Name)
+		if !ok {
+			continue
+		}
+		dir, base := path.Split(p)
+		dir = strings.TrimSuffix(dir, "/")
+		if base == ".wh..wh..opq" {
+			res.Opaque = append(res.Opaque, dir)
+			continue
+		}
+		if name, ok := strings.CutPrefix(base, ".wh."); ok {
+			res.Whiteouts = append(res.Whiteouts, path.Join(dir, name))
+			continue
+		}
+		if h.Typeflag == tar.TypeDir {
+			continue
+		}
+		res.Paths = append(res.Paths, p)
+		if h.Typeflag != tar.TypeReg {
+			continue // symlinks, hard links, devices: present, never extracted
+		}
+		info := h.FileInfo()
+		claimed := false
+		for _, a := range analyzers {
+			if a.FileRequired(p, info) {
+				claimed = true
+				break
+			}
+		}
+		if !claimed {
+			continue
+		}
+		if h.Size > o.MaxFileSize {
+			sizeErrs = append(sizeErrs, report.FileError{Path: p, Message: fmt.Sprintf("file too large to analyse: %d bytes (limit %d)", h.Size, o.MaxFileSize)})
+			continue
+		}
+		if err := extract(root, p, h, tr); err != nil {
+			return nil, fmt.Errorf("layer %s: extract %s: %w", short(diffID), p, err)
+		}
+	}
+	// Drain what tar did not read (padding), so that the digest is checked.
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return nil, fmt.Errorf("layer %s: %w", short(diffID), err)
+	}
+	res.Bytes = cr.n
+
+	out, err := engine.Run(ctx, root.FS(), analyzers, engine.Options{MaxFileSize: o.MaxFileSize, Workers: 1})
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", short(diffID), err)
+	}
+	res.Packages, res.Findings, res.Analyzers, res.OS = out.Packages, out.Findings, out.Analyzers, out.OS
+	if len(sizeErrs) > 0 && len(res.Analyzers) > 0 {
+		res.Analyzers[0].Errors = append(res.Analyzers[0].Errors, sizeErrs...)
+		res.Analyzers[0].Status = report.StatusError
+	}
+	return res, nil
+}
+
+// extract writes one regular file below root (which confines it), keeping
+// the executable bits that analyzers look at.
+func extract(root *os.Root, p string, h *tar.Header, r io.Reader) error {
+	if d := path.Dir(p); d != "." {
+		if err := root.MkdirAll(filepath.FromSlash(d), 0o755); err != nil {
+			return err
+		}
+	}
+	f, err := root.OpenFile(filepath.FromSlash(p), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o755|0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.CopyN(f, r, h.Size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func short(h v1.Hash) string {
+	s := h.String()
+	if len(s) > 19 {
+		return s[:19]
+	}
+	return s
+}
