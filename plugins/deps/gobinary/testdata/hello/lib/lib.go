@@ -1,0 +1,4 @@
+package lib
+
+// Hello does nothing.
+func Hello() {}
