@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/shipgate/shipgate/internal/output"
 	"github.com/shipgate/shipgate/internal/pipeline"
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins/image"
 )
 
 // scanFlags are the flags shared by scan and sbom.
@@ -29,6 +32,10 @@ type scanFlags struct {
 	specVersion string
 	gitlabVer   string
 	baseline    string
+	image       string
+	platform    string
+	insecure    []string
+	cacheDir    string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -40,6 +47,10 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.configFile, "config", "", "read configuration from `FILE` instead of ROOT/shipgate.yaml")
 	fl.StringSliceVar(&f.severity, "severity", nil, "show only these `SEVERITIES` in the table (every other output keeps everything)")
 	fl.StringVar(&f.specVersion, "spec-version", "1.6", "CycloneDX spec `VERSION` for cyclonedx-* outputs: 1.6 or 1.5")
+	fl.StringVar(&f.image, "image", "", "scan the image `REF`: a registry reference, docker-archive tar(.gz), OCI layout (dir or tar) or docker:NAME from the local daemon; alone, it means --stages image")
+	fl.StringVar(&f.platform, "platform", "", "`OS/ARCH[/VARIANT]` to pick from a multi-platform image (default linux/amd64)")
+	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $XDG_CACHE_HOME/shipgate)")
 	fl.StringVar(&f.gitlabVer, "gitlab-schema-version", output.DefaultGitLabSchemaVersion, "security-report schema `VERSION` for gitlab-* outputs (15.x.y)")
 }
 
@@ -55,6 +66,10 @@ type resolved struct {
 	severity []string
 	spec     string
 	gitlab   string
+	image    string
+	platform *v1.Platform
+	insecure []string
+	cacheDir string
 	cfg      *config.Config
 }
 
@@ -79,14 +94,39 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 		a.debug = true
 	}
 
+	r.image = f.image
+	if r.image == "" {
+		r.image = cfg.Image
+	}
 	stages := f.stages
-	if !changed("stages") && len(cfg.Stages) > 0 {
+	switch {
+	case changed("stages"):
+	case len(cfg.Stages) > 0:
 		stages = strings.Join(cfg.Stages, ",")
+	case r.image != "":
+		stages = report.StageImage
 	}
 	if r.stages, err = pipeline.ParseStages(stages); err != nil {
 		return nil, usageError("--stages: %v", err)
 	}
 	r.skip = append(slices.Clone(cfg.Skip), f.skip...)
+	if slices.Contains(r.stages, report.StageImage) && r.image == "" {
+		return nil, usageError("--stages image needs an image: --image REF")
+	}
+	if f.platform != "" {
+		p, err := v1.ParsePlatform(f.platform)
+		if err != nil {
+			return nil, usageError("--platform: %v", err)
+		}
+		r.platform = p
+	}
+	r.insecure = f.insecure
+	r.cacheDir = f.cacheDir
+	if r.cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			r.cacheDir = filepath.Join(d, "shipgate")
+		}
+	}
 
 	outs := f.outputs
 	if !changed("output") {
@@ -272,6 +312,16 @@ func (a *app) scan(cmd *cobra.Command, r *resolved) (*report.Report, error) {
 		Skip:        r.skip,
 		ToolVersion: buildVersion(),
 		Progress:    prog.update,
+		Image:       r.image,
+		ImageOptions: image.Options{
+			Source:   image.SourceOptions{Platform: r.platform, Insecure: r.insecure},
+			CacheDir: r.cacheDir,
+		},
+		Logf: func(format string, args ...any) {
+			if !r.quiet {
+				fmt.Fprintf(a.stderr, "shipgate: "+format+"\n", args...)
+			}
+		},
 	})
 	if err != nil {
 		return nil, usageError("%v", err)

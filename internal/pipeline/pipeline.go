@@ -19,6 +19,7 @@ import (
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/deps"
+	"github.com/shipgate/shipgate/plugins/image"
 )
 
 // AllStages lists the stages in the order they run.
@@ -42,6 +43,12 @@ type Options struct {
 	Now time.Time
 	// Analyzers, if set, replaces the analyzers chosen by stage (tests).
 	Analyzers []plugins.Analyzer
+	// Image is the image reference the image stage scans.
+	Image string
+	// ImageOptions configures the image stage (sources, cache, limits).
+	ImageOptions image.Options
+	// Logf, if set, receives informational messages (cache hits).
+	Logf func(format string, args ...any)
 }
 
 // ParseStages splits a comma-separated stage list and checks each name.
@@ -76,12 +83,64 @@ func AnalyzersFor(stages []string) []plugins.Analyzer {
 	return out
 }
 
-// Scan scans a directory and returns its report.
+// Scan runs the stages: code and deps over the directory, image over the
+// image, and returns one report.
 func Scan(ctx context.Context, opts Options) (*report.Report, error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
+	stages := opts.Stages
+	if len(stages) == 0 {
+		stages = []string{report.StageCode, report.StageDeps}
+	}
+	var rep *report.Report
+	fsStages := slices.DeleteFunc(slices.Clone(stages), func(s string) bool { return s == report.StageImage })
+	if len(fsStages) > 0 || opts.Image == "" {
+		var err error
+		if rep, err = scanDir(ctx, opts, fsStages, now); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(stages, report.StageImage) {
+		if opts.Image == "" {
+			return nil, fmt.Errorf("the image stage needs an image: --image REF")
+		}
+		res, err := image.Scan(ctx, opts.Image, append(image.Analyzers(), deps.Analyzers()...), opts.ImageOptions)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", opts.Image, err)
+		}
+		if opts.Logf != nil {
+			opts.Logf("image %s: %d layers, %d from the layer cache", opts.Image, res.Layers, res.CacheHits)
+		}
+		if rep == nil {
+			rep = newReport(opts, now, report.Target{Type: "image", Name: opts.Image})
+		}
+		rep.Image, rep.OS = res.Image, res.OS
+		rep.Packages = append(rep.Packages, res.Packages...)
+		rep.Findings = append(rep.Findings, res.Findings...)
+		rep.Analyzers = append(rep.Analyzers, res.Analyzers...)
+	}
+	rep.Stages = stages
+	rep.Sort()
+	return rep, nil
+}
+
+func newReport(opts Options, now time.Time, target report.Target) *report.Report {
+	return &report.Report{
+		SchemaVersion:   report.SchemaVersion,
+		Tool:            report.Tool{Name: "shipgate", Version: opts.ToolVersion},
+		CreatedAt:       now.UTC().Truncate(time.Second),
+		Target:          target,
+		Packages:        []report.Package{},
+		Vulnerabilities: []report.Vulnerability{},
+		Findings:        []report.Finding{},
+		Analyzers:       []report.AnalyzerStatus{},
+	}
+}
+
+// scanDir runs the file stages over the directory.
+func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) (*report.Report, error) {
 	abs, err := filepath.Abs(opts.Path)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", opts.Path, err)
@@ -92,10 +151,6 @@ func Scan(ctx context.Context, opts Options) (*report.Report, error) {
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("scan %s: not a directory", opts.Path)
-	}
-	stages := opts.Stages
-	if len(stages) == 0 {
-		stages = []string{report.StageCode, report.StageDeps}
 	}
 	analyzers := opts.Analyzers
 	if analyzers == nil {
@@ -116,24 +171,10 @@ func Scan(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", opts.Path, err)
 	}
-	rep := &report.Report{
-		SchemaVersion:   report.SchemaVersion,
-		Tool:            report.Tool{Name: "shipgate", Version: opts.ToolVersion},
-		CreatedAt:       now.UTC().Truncate(time.Second),
-		Target:          report.Target{Type: "filesystem", Name: opts.Path, Path: abs, Git: gitinfo.Find(abs)},
-		Stages:          stages,
-		OS:              out.OS,
-		Packages:        out.Packages,
-		Vulnerabilities: []report.Vulnerability{},
-		Findings:        out.Findings,
-		Analyzers:       out.Analyzers,
-	}
-	if rep.Packages == nil {
-		rep.Packages = []report.Package{}
-	}
-	if rep.Findings == nil {
-		rep.Findings = []report.Finding{}
-	}
-	rep.Sort()
+	rep := newReport(opts, now, report.Target{Type: "filesystem", Name: opts.Path, Path: abs, Git: gitinfo.Find(abs)})
+	rep.OS = out.OS
+	rep.Packages = append(rep.Packages, out.Packages...)
+	rep.Findings = append(rep.Findings, out.Findings...)
+	rep.Analyzers = append(rep.Analyzers, out.Analyzers...)
 	return rep, nil
 }
