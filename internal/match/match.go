@@ -1,0 +1,546 @@
+// Package match matches packages against a trivy-db v2 vulnerability
+// database, the way trivy does, and produces report vulnerabilities.
+//
+// Language packages are looked up in every root bucket of their ecosystem
+// ("npm::GitHub Security Advisory npm", "npm::Node.js Ecosystem Security
+// Working Group", ...): the bucket list is taken once per Match call, then
+// each package costs one key lookup per bucket; nothing ever scans all
+// advisories. An advisory applies when the installed version is in one of
+// its VulnerableVersions ranges (when given) and in none of its
+// PatchedVersions or UnaffectedVersions ranges (trivy's
+// compare.IsVulnerable), using the ecosystem's own version rules.
+//
+// OS packages are looked up in the distribution's bucket ("debian 12",
+// "ubuntu 22.04", "alpine 3.20", "rocky 9", "alma 9", "Oracle Linux 8",
+// "amazon linux 2023", "fedora 40", "wolfi", "chainguard"); Debian, Ubuntu
+// and Alpine by source package (SrcName/SrcVersion, falling back to
+// Name/Version), the rpm families by binary package name and arch, as
+// trivy-db keys them. An advisory without FixedVersion is unfixed and
+// reported with its Status (affected, will_not_fix, fix_deferred, ...).
+//
+// Known gap: Red Hat Enterprise Linux and CentOS advisories are stored by
+// trivy-db in a CPE-indexed layout ("Red Hat" bucket, content-set to CPE
+// mapping) that needs the image's content sets; they are not matched and
+// Match reports an *UnsupportedOSError for them.
+package match
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aquasecurity/trivy-db/pkg/types"
+
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// Source is read access to a trivy-db v2 database. TrivyDB implements it;
+// any other handle on the same layout can.
+type Source interface {
+	// Buckets returns the root bucket names starting with prefix, sorted.
+	Buckets(prefix string) ([]string, error)
+	// Advisories returns the advisories of pkgName in the root bucket, with
+	// VulnerabilityID and DataSource set and per-arch Entries flattened.
+	Advisories(bucket, pkgName string) ([]types.Advisory, error)
+	// Vulnerability returns the details of an id; ok is false if absent.
+	Vulnerability(id string) (v types.Vulnerability, ok bool, err error)
+}
+
+// PackageError is a problem matching one package (a version its ecosystem
+// cannot parse, an advisory range that does not parse). The package, or
+// that advisory for it, is skipped; the rest of the match goes on.
+type PackageError struct {
+	// Ref is the package's bom-ref.
+	Ref string
+	// Name and Version identify the package.
+	Name, Version string
+	// Advisory is the advisory id when the problem is in the advisory.
+	Advisory string
+	Err      error
+}
+
+func (e *PackageError) Error() string {
+	s := fmt.Sprintf("match %s@%s", e.Name, e.Version)
+	if e.Advisory != "" {
+		s += " against " + e.Advisory
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *PackageError) Unwrap() error { return e.Err }
+
+// UnsupportedOSError reports OS packages that were not matched because the
+// distribution is unknown, missing or not supported (see the package
+// documentation).
+type UnsupportedOSError struct {
+	// Family and Version are as reported (empty when no OS was detected).
+	Family, Version string
+	// Packages is the number of OS packages not matched.
+	Packages int
+}
+
+func (e *UnsupportedOSError) Error() string {
+	if e.Family == "" {
+		return fmt.Sprintf("%d OS packages not matched: no operating system detected", e.Packages)
+	}
+	return fmt.Sprintf("%d OS packages not matched: unsupported operating system %s %s", e.Packages, e.Family, e.Version)
+}
+
+// maxProblems bounds how many per-package problems Match returns.
+const maxProblems = 100
+
+// Match returns the vulnerabilities of pkgs, one per (advisory id, package),
+// in the report's deterministic order (severity, package name, installed
+// version, id, bom-ref). osInfo is the scanned distribution, nil if none.
+// Packages without a version are not matched.
+//
+// A hard failure (the database cannot be read, ctx is done) returns a nil
+// slice and the error. Per-package problems (*PackageError, at most 100
+// plus a count) and OS packages that could not be matched
+// (*UnsupportedOSError) are returned joined in the error alongside the
+// complete result for everything else, so callers can report them as
+// warnings.
+func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *report.OS) ([]report.Vulnerability, error) {
+	m := &matcher{
+		src:     src,
+		buckets: map[string][]string{},
+		details: map[string]detail{},
+		found:   map[foundKey]int{},
+	}
+	target, osErr := osTargetFor(osInfo)
+	unmatchedOS := 0
+	for i := range pkgs {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("match vulnerabilities: %w", err)
+			}
+		}
+		p := &pkgs[i]
+		if eco, ok := langEcosystems[p.Ecosystem]; ok {
+			if err := m.matchLang(i, p, eco); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !isOSEcosystem(p.Ecosystem) {
+			continue
+		}
+		if osErr != nil || target.ecosystem != p.Ecosystem {
+			unmatchedOS++
+			continue
+		}
+		if err := m.matchOS(i, p, target); err != nil {
+			return nil, err
+		}
+	}
+
+	var errs []error
+	if unmatchedOS > 0 {
+		e := &UnsupportedOSError{Packages: unmatchedOS}
+		if osInfo != nil {
+			e.Family, e.Version = osInfo.Family, osInfo.Version
+		}
+		errs = append(errs, e)
+	}
+	errs = append(errs, m.problems...)
+	if m.dropped > 0 {
+		errs = append(errs, fmt.Errorf("%d more package match problems not shown", m.dropped))
+	}
+
+	out := m.out
+	slices.SortStableFunc(out, func(a, b report.Vulnerability) int {
+		return cmp.Or(
+			cmp.Compare(report.SeverityRank(b.Severity), report.SeverityRank(a.Severity)),
+			cmp.Compare(a.PackageName, b.PackageName),
+			cmp.Compare(a.InstalledVersion, b.InstalledVersion),
+			cmp.Compare(a.ID, b.ID),
+			cmp.Compare(a.PackageRef, b.PackageRef),
+		)
+	})
+	if out == nil {
+		out = []report.Vulnerability{}
+	}
+	return out, errors.Join(errs...)
+}
+
+// detail is a cached vulnerability-detail lookup.
+type detail struct {
+	v  types.Vulnerability
+	ok bool
+}
+
+// foundKey identifies a reported (id, package) pair; pkg is the package's
+// index in the input so that packages sharing a bom-ref are kept apart.
+type foundKey struct {
+	id  string
+	pkg int
+}
+
+// matcher is the state of one Match call.
+type matcher struct {
+	src      Source
+	buckets  map[string][]string
+	details  map[string]detail
+	found    map[foundKey]int // index in out
+	out      []report.Vulnerability
+	problems []error
+	dropped  int
+}
+
+func (m *matcher) problem(p *report.Package, advisory string, err error) {
+	if len(m.problems) >= maxProblems {
+		m.dropped++
+		return
+	}
+	m.problems = append(m.problems, &PackageError{Ref: p.BOMRef, Name: p.Name, Version: p.Version, Advisory: advisory, Err: err})
+}
+
+// bucketsFor returns the (cached) root buckets starting with prefix.
+func (m *matcher) bucketsFor(prefix string) ([]string, error) {
+	if b, ok := m.buckets[prefix]; ok {
+		return b, nil
+	}
+	b, err := m.src.Buckets(prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %q buckets: %w", prefix, err)
+	}
+	m.buckets[prefix] = b
+	return b, nil
+}
+
+// detailFor returns the (cached) details of id.
+func (m *matcher) detailFor(id string) (detail, error) {
+	if d, ok := m.details[id]; ok {
+		return d, nil
+	}
+	v, ok, err := m.src.Vulnerability(id)
+	if err != nil {
+		return detail{}, fmt.Errorf("match vulnerabilities: %w", err)
+	}
+	d := detail{v: v, ok: ok}
+	m.details[id] = d
+	return d, nil
+}
+
+// langEcosystem is how one language ecosystem is looked up.
+type langEcosystem struct {
+	prefix    string
+	scheme    scheme
+	normalize func(string) string
+}
+
+// langEcosystems maps report ecosystems to trivy-db bucket prefixes,
+// version schemes and name normalisation (trivy-db's
+// vulnerability.NormalizePkgName: PyPI lower-case with "_" as "-", Go
+// case-sensitive, everything else lower-case).
+var langEcosystems = map[string]langEcosystem{
+	report.EcosystemNpm:      {prefix: "npm::", scheme: npmScheme, normalize: strings.ToLower},
+	report.EcosystemPyPI:     {prefix: "pip::", scheme: pep440Scheme, normalize: normalizePyPI},
+	report.EcosystemGo:       {prefix: "go::", scheme: goScheme, normalize: func(s string) string { return s }},
+	report.EcosystemCargo:    {prefix: "cargo::", scheme: genericScheme, normalize: strings.ToLower},
+	report.EcosystemGem:      {prefix: "rubygems::", scheme: gemScheme, normalize: strings.ToLower},
+	report.EcosystemComposer: {prefix: "composer::", scheme: genericScheme, normalize: strings.ToLower},
+	report.EcosystemNuGet:    {prefix: "nuget::", scheme: genericScheme, normalize: strings.ToLower},
+	report.EcosystemMaven:    {prefix: "maven::", scheme: mavenScheme, normalize: strings.ToLower},
+}
+
+// normalizePyPI normalises a distribution name as trivy-db stores it.
+func normalizePyPI(s string) string {
+	return strings.ReplaceAll(strings.ToLower(s), "_", "-")
+}
+
+func isOSEcosystem(eco string) bool {
+	return eco == report.EcosystemDeb || eco == report.EcosystemApk || eco == report.EcosystemRpm
+}
+
+// matchLang matches one language package.
+func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error {
+	if p.Version == "" || p.Name == "" {
+		return nil // unpinned: nothing to match
+	}
+	installed, err := eco.scheme.safeParse(p.Version)
+	if err != nil {
+		m.problem(p, "", err)
+		return nil
+	}
+	buckets, err := m.bucketsFor(eco.prefix)
+	if err != nil {
+		return fmt.Errorf("match vulnerabilities: %w", err)
+	}
+	name := eco.normalize(p.Name)
+	for _, b := range buckets {
+		advs, err := m.src.Advisories(b, name)
+		if err != nil {
+			return fmt.Errorf("match %s: %w", p.Name, err)
+		}
+		for _, a := range advs {
+			vuln, err := isVulnerable(eco.scheme, installed, a)
+			if err != nil {
+				m.problem(p, a.VulnerabilityID, err)
+				continue
+			}
+			if !vuln {
+				continue
+			}
+			fixed := fixedVersion(eco.scheme, installed, a)
+			status := "affected"
+			if fixed != "" {
+				status = "fixed"
+			}
+			if err := m.add(idx, p, p.Version, a, fixed, status); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isVulnerable is trivy's compare.IsVulnerable: an empty range means
+// vulnerable; otherwise the version must be in a vulnerable range (when
+// any is given) and in no patched or unaffected range.
+func isVulnerable(s scheme, installed version, a types.Advisory) (bool, error) {
+	for _, v := range slices.Concat(a.VulnerableVersions, a.PatchedVersions) {
+		if strings.TrimSpace(v) == "" {
+			return true, nil
+		}
+	}
+	matched := false
+	if len(a.VulnerableVersions) > 0 {
+		ch, err := s.safeConstraint(strings.Join(a.VulnerableVersions, " || "))
+		if err != nil {
+			return false, err
+		}
+		if matched, err = safeCheck(ch, installed); err != nil || !matched {
+			return false, err
+		}
+	}
+	secure := slices.Concat(a.PatchedVersions, a.UnaffectedVersions)
+	if len(secure) == 0 {
+		return matched, nil
+	}
+	ch, err := s.safeConstraint(strings.Join(secure, " || "))
+	if err != nil {
+		return false, err
+	}
+	ok, err := safeCheck(ch, installed)
+	if err != nil {
+		return false, err
+	}
+	return !ok, nil
+}
+
+// fixedVersion returns the lowest version above installed that fixes the
+// advisory: each patched alternative's lower bound (the greatest of its
+// ">=", "=", "~>", "^" or bare versions), or, when no patched versions are
+// given, the "<" upper bounds of the vulnerable ranges (as trivy does).
+// Candidates that do not parse are returned joined as they are, so a fix
+// is never hidden.
+func fixedVersion(s scheme, installed version, a types.Advisory) string {
+	var cands []string
+	if len(a.PatchedVersions) > 0 {
+		for _, p := range a.PatchedVersions {
+			for alt := range strings.SplitSeq(p, "||") {
+				if c := lowerBound(s, alt); c != "" {
+					cands = append(cands, c)
+				}
+			}
+		}
+	} else {
+		for _, v := range a.VulnerableVersions {
+			for alt := range strings.SplitSeq(v, "||") {
+				for _, t := range terms(alt) {
+					if t.op == "<" {
+						cands = append(cands, t.ver)
+					}
+				}
+			}
+		}
+	}
+	var best version
+	bestStr := ""
+	var unparsed []string
+	for _, c := range cands {
+		v, err := s.safeParse(c)
+		if err != nil {
+			if !slices.Contains(unparsed, c) {
+				unparsed = append(unparsed, c)
+			}
+			continue
+		}
+		if v.cmp(installed) <= 0 {
+			continue
+		}
+		if best == nil || v.cmp(best) < 0 {
+			best, bestStr = v, c
+		}
+	}
+	if best != nil {
+		return bestStr
+	}
+	return strings.Join(unparsed, ", ")
+}
+
+// term is one "op version" comparison of a range expression.
+type term struct{ op, ver string }
+
+// terms splits one AND group ("~> 5.2.4, >= 5.2.4.3", ">=1.0 <2.0") into
+// comparisons; an operator separated from its version by spaces is joined.
+func terms(s string) []term {
+	fields := strings.Fields(strings.ReplaceAll(s, ",", " "))
+	var out []term
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		n := len(f) - len(strings.TrimLeft(f, "<>=!~^"))
+		op, ver := f[:n], f[n:]
+		if ver == "" && i+1 < len(fields) {
+			i++
+			ver = fields[i]
+		}
+		if ver != "" {
+			out = append(out, term{op: op, ver: ver})
+		}
+	}
+	return out
+}
+
+// lowerBound returns the greatest lower bound of one patched alternative.
+func lowerBound(s scheme, alt string) string {
+	var best version
+	bestStr := ""
+	for _, t := range terms(alt) {
+		switch t.op {
+		case "", "=", "==", ">=", "~>", "^", "~", "~=":
+		default:
+			continue
+		}
+		v, err := s.safeParse(t.ver)
+		if err != nil {
+			if best == nil && bestStr == "" {
+				bestStr = t.ver
+			}
+			continue
+		}
+		if best == nil || v.cmp(best) > 0 {
+			best, bestStr = v, t.ver
+		}
+	}
+	return bestStr
+}
+
+// add records one vulnerability of package p, merging duplicates of the
+// same (id, package) found in several buckets.
+func (m *matcher) add(idx int, p *report.Package, installed string, a types.Advisory, fixed, status string) error {
+	key := foundKey{id: a.VulnerabilityID, pkg: idx}
+	if i, ok := m.found[key]; ok {
+		v := &m.out[i]
+		if v.FixedVersion == "" && fixed != "" {
+			v.FixedVersion, v.Status = fixed, status
+		}
+		v.Aliases = mergeAliases(v.Aliases, a.VendorIDs)
+		return nil
+	}
+	d, err := m.detailFor(a.VulnerabilityID)
+	if err != nil {
+		return err
+	}
+	sev, sevSrc := severity(a, d.v)
+	v := report.Vulnerability{
+		ID:               a.VulnerabilityID,
+		Aliases:          mergeAliases(nil, a.VendorIDs),
+		PackageRef:       p.BOMRef,
+		PackageName:      p.Name,
+		InstalledVersion: installed,
+		FixedVersion:     fixed,
+		Status:           status,
+		Severity:         sev,
+		SeveritySource:   sevSrc,
+		Title:            d.v.Title,
+		Description:      d.v.Description,
+		CWEs:             slices.Clone(d.v.CweIDs),
+		CVSS:             cvss(d.v.CVSS),
+		References:       slices.Clone(d.v.References),
+		PublishedDate:    d.v.PublishedDate,
+		Dev:              p.Dev,
+	}
+	if a.DataSource != nil && (a.DataSource.ID != "" || a.DataSource.Name != "") {
+		v.DataSource = &report.DataSource{ID: string(a.DataSource.ID), Name: a.DataSource.Name, URL: a.DataSource.URL}
+	}
+	if len(p.Locations) > 0 {
+		loc := p.Locations[0]
+		v.Location = &loc
+	}
+	m.found[key] = len(m.out)
+	m.out = append(m.out, v)
+	return nil
+}
+
+// mergeAliases adds ids to a sorted, duplicate-free alias list.
+func mergeAliases(have, ids []string) []string {
+	for _, id := range ids {
+		if id != "" && !slices.Contains(have, id) {
+			have = append(have, id)
+		}
+	}
+	slices.Sort(have)
+	return have
+}
+
+// severityName converts a trivy-db severity, tolerating out-of-range values.
+func severityName(s types.Severity) string {
+	if s < 0 || int(s) >= len(types.SeverityNames) {
+		return report.SeverityUnknown
+	}
+	return types.SeverityNames[s]
+}
+
+// severity picks the severity as trivy does: the advisory's own
+// (package-specific, e.g. Debian), then the data source's vendor severity
+// (and its base source's), then NVD's, then the vulnerability's own.
+func severity(a types.Advisory, v types.Vulnerability) (sev, source string) {
+	var ds types.DataSource
+	if a.DataSource != nil {
+		ds = *a.DataSource
+	}
+	if a.Severity != types.SeverityUnknown {
+		return severityName(a.Severity), string(ds.ID)
+	}
+	for _, id := range []types.SourceID{ds.ID, ds.BaseID, "nvd"} {
+		if id == "" {
+			continue
+		}
+		if s, ok := v.VendorSeverity[id]; ok {
+			return severityName(s), string(id)
+		}
+	}
+	if v.Severity != "" {
+		return report.NormalizeSeverity(v.Severity), ""
+	}
+	return report.SeverityUnknown, ""
+}
+
+// cvss flattens the per-source CVSS ratings, sorted by source then version.
+func cvss(vc types.VendorCVSS) []report.CVSS {
+	var out []report.CVSS
+	for src, c := range vc {
+		if c.V2Vector != "" || c.V2Score != 0 {
+			out = append(out, report.CVSS{Source: string(src), Version: "2.0", Vector: c.V2Vector, Score: c.V2Score})
+		}
+		if c.V3Vector != "" || c.V3Score != 0 {
+			ver := "3.0"
+			if strings.HasPrefix(c.V3Vector, "CVSS:3.1/") {
+				ver = "3.1"
+			}
+			out = append(out, report.CVSS{Source: string(src), Version: ver, Vector: c.V3Vector, Score: c.V3Score})
+		}
+		if c.V40Vector != "" || c.V40Score != 0 {
+			out = append(out, report.CVSS{Source: string(src), Version: "4.0", Vector: c.V40Vector, Score: c.V40Score})
+		}
+	}
+	slices.SortFunc(out, func(a, b report.CVSS) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Version, b.Version))
+	})
+	return out
+}

@@ -1,0 +1,175 @@
+package match
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aquasecurity/trivy-db/pkg/types"
+
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// osTarget is where and how one distribution's packages are matched.
+type osTarget struct {
+	// bucket is the trivy-db root bucket, e.g. "debian 12".
+	bucket string
+	// ecosystem is the package ecosystem of the distribution (deb, apk, rpm).
+	ecosystem string
+	scheme    scheme
+	// bySource: advisories are keyed by source package (deb, apk); rpm
+	// families key them by binary package and filter on arch.
+	bySource bool
+}
+
+// osTargetFor maps a detected OS to its trivy-db bucket, as trivy's
+// detectors name them.
+func osTargetFor(o *report.OS) (osTarget, error) {
+	if o == nil || o.Family == "" {
+		return osTarget{}, fmt.Errorf("no operating system")
+	}
+	fam := strings.ToLower(strings.TrimSpace(o.Family))
+	ver := strings.TrimSpace(o.Version)
+	deb := func(b string) osTarget {
+		return osTarget{bucket: b, ecosystem: report.EcosystemDeb, scheme: debScheme, bySource: true}
+	}
+	apkT := func(b string) osTarget {
+		return osTarget{bucket: b, ecosystem: report.EcosystemApk, scheme: apkScheme, bySource: true}
+	}
+	rpmT := func(b string) osTarget {
+		return osTarget{bucket: b, ecosystem: report.EcosystemRpm, scheme: rpmScheme}
+	}
+	needVer := func() error {
+		if ver == "" {
+			return fmt.Errorf("%s without version", fam)
+		}
+		return nil
+	}
+	switch fam {
+	case "debian":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		return deb("debian " + majorVersion(ver)), nil
+	case "ubuntu":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		return deb("ubuntu " + majorMinor(ver)), nil
+	case "alpine":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		if strings.Contains(ver, "_alpha") || ver == "edge" {
+			return apkT("alpine edge"), nil
+		}
+		return apkT("alpine " + majorMinor(ver)), nil
+	case "wolfi":
+		return apkT("wolfi"), nil
+	case "chainguard":
+		return apkT("chainguard"), nil
+	case "rocky":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		return rpmT("rocky " + majorVersion(ver)), nil
+	case "alma", "almalinux":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		return rpmT("alma " + majorVersion(ver)), nil
+	case "ol", "oracle", "oraclelinux", "oracle linux":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		return rpmT("Oracle Linux " + majorVersion(ver)), nil
+	case "amzn", "amazon", "amazon linux":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		v := majorVersion(ver)
+		if strings.HasPrefix(v, "20") && len(v) == 4 && v != "2022" && v != "2023" {
+			v = "1" // Amazon Linux AMI 2018.03 and the like
+		}
+		return rpmT("amazon linux " + v), nil
+	case "fedora":
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		return rpmT("fedora " + majorVersion(ver)), nil
+	}
+	return osTarget{}, fmt.Errorf("unsupported operating system %s", fam)
+}
+
+// majorVersion returns "12" for "12.5".
+func majorVersion(v string) string {
+	maj, _, _ := strings.Cut(v, ".")
+	return maj
+}
+
+// majorMinor returns "3.20" for "3.20.1".
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// matchOS matches one OS package in the distribution's bucket.
+func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
+	name, ver := p.Name, p.Version
+	if t.bySource {
+		if p.SrcName != "" {
+			name = p.SrcName
+		}
+		if p.SrcVersion != "" {
+			ver = p.SrcVersion
+		}
+	}
+	if name == "" || ver == "" {
+		return nil // unpinned
+	}
+	installed, err := t.scheme.safeParse(ver)
+	if err != nil {
+		m.problem(p, "", err)
+		return nil
+	}
+	advs, err := m.src.Advisories(t.bucket, name)
+	if err != nil {
+		return fmt.Errorf("match %s: %w", p.Name, err)
+	}
+	shown := p.Version
+	if shown == "" {
+		shown = ver
+	}
+	for _, a := range advs {
+		if a.Status == types.StatusNotAffected {
+			continue
+		}
+		if !t.bySource && len(a.Arches) > 0 && p.Arch != "" && !slices.Contains(a.Arches, p.Arch) {
+			continue
+		}
+		status := ""
+		if a.FixedVersion == "" {
+			status = a.Status.String()
+			if a.Status == types.StatusUnknown || a.Status == types.StatusFixed {
+				status = "affected"
+			}
+		} else {
+			fixed, err := t.scheme.safeParse(a.FixedVersion)
+			if err != nil {
+				m.problem(p, a.VulnerabilityID, err)
+				continue
+			}
+			if installed.cmp(fixed) >= 0 {
+				continue
+			}
+			status = "fixed"
+		}
+		if err := m.add(idx, p, shown, a, a.FixedVersion, status); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package match
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aquasecurity/trivy-db/pkg/types"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names fixed by trivy-db's layout.
+const (
+	dataSourceBucket    = "data-source"
+	vulnerabilityBucket = "vulnerability"
+)
+
+// TrivyDB is a read-only Source over a trivy-db v2 database directory
+// (trivy.db, metadata.json).
+//
+// It opens trivy.db with bbolt directly rather than through trivy-db's
+// pkg/db: that package keeps the connection in a package-level variable set
+// by db.Init (one database per process, opened read-write unless told
+// otherwise) and rescans the root buckets with a cursor on every
+// GetAdvisories call. TrivyDB instead holds its own read-only handle, lists
+// the root buckets and data sources once when opened, and decodes values
+// with trivy-db's own types, so the layout and encoding are trivy-db's.
+// A TrivyDB is safe for concurrent use.
+type TrivyDB struct {
+	db      *bolt.DB
+	path    string
+	roots   []string // sorted root bucket names
+	sources map[string]types.DataSource
+}
+
+// OpenTrivyDB opens dir/trivy.db read-only. When dir/metadata.json exists its
+// schema Version must be 2.
+func OpenTrivyDB(dir string) (*TrivyDB, error) {
+	path := filepath.Join(dir, "trivy.db")
+	if err := checkMetadata(dir); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open vulnerability database: %w", err)
+	}
+	db, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open vulnerability database %s: %w", path, err)
+	}
+	t := &TrivyDB{db: db, path: path, sources: map[string]types.DataSource{}}
+	err = t.view(func(tx *bolt.Tx) error {
+		if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			t.roots = append(t.roots, string(name))
+			return nil
+		}); err != nil {
+			return err
+		}
+		b := tx.Bucket([]byte(dataSourceBucket))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var ds types.DataSource
+			if v == nil {
+				return nil
+			}
+			if err := json.Unmarshal(v, &ds); err != nil {
+				return fmt.Errorf("data source %q: %w", k, err)
+			}
+			t.sources[string(k)] = ds
+			return nil
+		})
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("read vulnerability database %s: %w", path, err)
+	}
+	slices.Sort(t.roots)
+	return t, nil
+}
+
+// checkMetadata rejects a metadata.json of another schema version.
+func checkMetadata(dir string) error {
+	p := filepath.Join(dir, "metadata.json")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	var m struct{ Version int }
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("parse %s: %w", p, err)
+	}
+	if m.Version != 2 {
+		return fmt.Errorf("%s: unsupported trivy-db schema version %d (want 2)", p, m.Version)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (t *TrivyDB) Close() error {
+	if err := t.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", t.path, err)
+	}
+	return nil
+}
+
+// view runs fn in a read transaction, turning a bbolt panic on a corrupt
+// file (bad page, fault on the memory map) into an error.
+func (t *TrivyDB) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("corrupt database %s: %v", t.path, r)
+		}
+	}()
+	return t.db.View(fn)
+}
+
+// Buckets returns the root bucket names that start with prefix, sorted.
+func (t *TrivyDB) Buckets(prefix string) ([]string, error) {
+	i, _ := slices.BinarySearch(t.roots, prefix)
+	j := i
+	for j < len(t.roots) && strings.HasPrefix(t.roots[j], prefix) {
+		j++
+	}
+	return slices.Clip(t.roots[i:j]), nil
+}
+
+// Advisories returns the advisories stored under bucket/pkgName, in key
+// order, with VulnerabilityID and DataSource filled in. A value holding
+// per-arch Entries (types.Advisories, used by Rocky, Alma, Oracle...) is
+// flattened into one advisory per entry; a legacy value with only a
+// top-level FixedVersion becomes one advisory.
+func (t *TrivyDB) Advisories(bucket, pkgName string) ([]types.Advisory, error) {
+	var out []types.Advisory
+	ds, hasDS := t.sources[bucket]
+	err := t.view(func(tx *bolt.Tx) error {
+		root := tx.Bucket([]byte(bucket))
+		if root == nil {
+			return nil
+		}
+		b := root.Bucket([]byte(pkgName))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) == 0 {
+				return nil
+			}
+			advs, err := decodeAdvisory(v)
+			if err != nil {
+				return fmt.Errorf("advisory %s/%s/%s: %w", bucket, pkgName, k, err)
+			}
+			for _, a := range advs {
+				a.VulnerabilityID = string(k)
+				if hasDS {
+					d := ds
+					a.DataSource = &d
+				}
+				out = append(out, a)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read advisories: %w", err)
+	}
+	return out, nil
+}
+
+// decodeAdvisory decodes one advisory value, flattening Entries.
+func decodeAdvisory(v []byte) ([]types.Advisory, error) {
+	if bytes.Contains(v, []byte(`"Entries"`)) {
+		var advs types.Advisories
+		if err := json.Unmarshal(v, &advs); err != nil {
+			return nil, err
+		}
+		if len(advs.Entries) > 0 {
+			return advs.Entries, nil
+		}
+		return []types.Advisory{{FixedVersion: advs.FixedVersion}}, nil
+	}
+	var a types.Advisory
+	if err := json.Unmarshal(v, &a); err != nil {
+		return nil, err
+	}
+	return []types.Advisory{a}, nil
+}
+
+// Vulnerability returns the details of id; ok is false when the database
+// has none.
+func (t *TrivyDB) Vulnerability(id string) (v types.Vulnerability, ok bool, err error) {
+	err = t.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(vulnerabilityBucket))
+		if b == nil {
+			return nil
+		}
+		val := b.Get([]byte(id))
+		if val == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(val, &v)
+	})
+	if err != nil {
+		return types.Vulnerability{}, false, fmt.Errorf("vulnerability %s: %w", id, err)
+	}
+	return v, ok, nil
+}
