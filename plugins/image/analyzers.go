@@ -7,6 +7,7 @@ import (
 	"github.com/shipgate/shipgate/plugins/image/apk"
 	"github.com/shipgate/shipgate/plugins/image/dpkg"
 	"github.com/shipgate/shipgate/plugins/image/osrelease"
+	"github.com/shipgate/shipgate/plugins/image/rpm"
 )
 
 // Analyzers returns the analyzers only the image stage runs: the operating
@@ -17,6 +18,7 @@ func Analyzers() []plugins.Analyzer {
 		osrelease.New(),
 		dpkg.New(),
 		apk.New(),
+		rpm.New(),
 	}
 }
 
