@@ -1,0 +1,203 @@
+// Package policy runs Shipgate policies compiled to WebAssembly (sdk/ABI.md,
+// ABI v1) in a wazero sandbox: no filesystem, no network, no environment, a
+// fixed clock and deterministic random, with limits on memory, wall time and
+// output. Each evaluation ends in one of the outcomes pass, warn, deny (the
+// policy's verdict), error (a policy error) or abort (the host stopped it).
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Defaults of Options.
+const (
+	DefaultTimeout     = 10 * time.Second
+	DefaultMemoryLimit = 256 << 20
+	DefaultMaxOutput   = 4 << 20
+)
+
+// wasmPage is the WebAssembly page size.
+const wasmPage = 65536
+
+// Options configure an Engine.
+type Options struct {
+	// CacheDir holds compiled modules across runs; empty disables the disk cache.
+	CacheDir string
+	// Timeout bounds each evaluation's wall time (instantiation included).
+	Timeout time.Duration
+	// MemoryLimit bounds each module instance's linear memory, in bytes.
+	MemoryLimit uint64
+	// MaxOutput bounds the decision and, separately, the log output, in bytes.
+	MaxOutput int
+	// Logger receives the policies' log lines; nil discards them.
+	Logger *slog.Logger
+	// NoInterrupt compiles modules without wazero's context-done checks
+	// (WithCloseOnContextDone). Evaluation is then faster but a policy that
+	// never returns is not stopped at the deadline: use it only for trusted
+	// policies or benchmarks.
+	NoInterrupt bool
+}
+
+// Engine compiles and evaluates policies. It is safe for concurrent use.
+type Engine struct {
+	opts  Options
+	rt    wazero.Runtime
+	cache wazero.CompilationCache
+
+	mu       sync.Mutex
+	compiled map[string]wazero.CompiledModule // by digest
+}
+
+// NewEngine creates an engine with the compiler and, if opts.CacheDir is
+// set, an on-disk compilation cache there.
+func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.MemoryLimit == 0 {
+		opts.MemoryLimit = DefaultMemoryLimit
+	}
+	if opts.MaxOutput <= 0 {
+		opts.MaxOutput = DefaultMaxOutput
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	pages := opts.MemoryLimit / wasmPage
+	if pages < 1 || pages > 65536 {
+		return nil, fmt.Errorf("policy memory limit %d bytes: must be between 64 KiB and 4 GiB", opts.MemoryLimit)
+	}
+	cfg := wazero.NewRuntimeConfigCompiler().
+		WithMemoryLimitPages(uint32(pages)).
+		WithCloseOnContextDone(!opts.NoInterrupt)
+	e := &Engine{opts: opts, compiled: map[string]wazero.CompiledModule{}}
+	if opts.CacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(opts.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("policy compilation cache %s: %w", opts.CacheDir, err)
+		}
+		e.cache = cache
+		cfg = cfg.WithCompilationCache(cache)
+	}
+	e.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
+		_ = e.Close(ctx)
+		return nil, fmt.Errorf("instantiate WASI: %w", err)
+	}
+	if _, err := e.rt.NewHostModuleBuilder("shipgate").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
+		WithParameterNames("level", "ptr", "len").
+		Export("log").
+		Instantiate(ctx); err != nil {
+		_ = e.Close(ctx)
+		return nil, fmt.Errorf("instantiate shipgate host module: %w", err)
+	}
+	return e, nil
+}
+
+// Options returns the engine's effective options (defaults filled in).
+func (e *Engine) Options() Options { return e.opts }
+
+// Close releases the runtime, its compiled modules and the cache handle.
+func (e *Engine) Close(ctx context.Context) error {
+	err := e.rt.Close(ctx)
+	if e.cache != nil {
+		err = errors.Join(err, e.cache.Close(ctx))
+	}
+	return err
+}
+
+// Policy is a compiled policy module, ready to evaluate concurrently.
+type Policy struct {
+	// Name names the policy in messages: its file name or builtin:NAME.
+	Name string
+	// Info is what Inspect found (shape, digest, imports, exports, metadata).
+	Info     Info
+	engine   *Engine
+	compiled wazero.CompiledModule
+}
+
+// allowedImport reports whether the host provides an import.
+func allowedImport(im Import) bool {
+	switch im.Module {
+	case wasi_snapshot_preview1.ModuleName:
+		return im.Kind == "func"
+	case "shipgate":
+		return im.Name == "log" && im.Kind == "func"
+	}
+	return false
+}
+
+// Load inspects and compiles a module (or takes it from the engine's memory
+// or disk cache). Errors are *Error values with outcome error.
+func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Policy, error) {
+	info, err := Inspect(wasm)
+	if err != nil {
+		return nil, &Error{Policy: name, Outcome: OutcomeError, Err: err}
+	}
+	switch info.Shape {
+	case ShapeReactor, ShapeCommand:
+	case ShapeOPA:
+		return nil, &Error{Policy: name, Outcome: OutcomeError, Err: errors.New("OPA-built modules (opa_eval) are not supported by this host yet")}
+	default:
+		return nil, &Error{Policy: name, Outcome: OutcomeError, Err: errors.New("no known shape: exports neither shipgate_alloc/shipgate_evaluate/memory (reactor) nor _start (command)")}
+	}
+	for _, im := range info.Imports {
+		if !allowedImport(im) {
+			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("imports %s.%s (%s), which the host does not provide", im.Module, im.Name, im.Kind)}
+		}
+	}
+	e.mu.Lock()
+	cm, ok := e.compiled[info.Digest]
+	e.mu.Unlock()
+	if !ok {
+		cm, err = e.rt.CompileModule(ctx, wasm)
+		if err != nil {
+			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("compile: %w", err)}
+		}
+		e.mu.Lock()
+		if prev, ok := e.compiled[info.Digest]; ok {
+			_ = cm.Close(ctx)
+			cm = prev
+		} else {
+			e.compiled[info.Digest] = cm
+		}
+		e.mu.Unlock()
+	}
+	for _, f := range cm.ImportedFunctions() {
+		mod, fn, _ := f.Import()
+		if mod == wasi_snapshot_preview1.ModuleName && !hasWASI(fn) {
+			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("imports %s.%s, which the host does not provide", mod, fn)}
+		}
+	}
+	return &Policy{Name: name, Info: info, engine: e, compiled: cm}, nil
+}
+
+// hasWASI reports whether wazero implements a wasi_snapshot_preview1 function.
+func hasWASI(name string) bool {
+	switch name {
+	case "args_get", "args_sizes_get", "environ_get", "environ_sizes_get",
+		"clock_res_get", "clock_time_get", "fd_advise", "fd_allocate", "fd_close",
+		"fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
+		"fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
+		"fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir",
+		"fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
+		"path_create_directory", "path_filestat_get", "path_filestat_set_times",
+		"path_link", "path_open", "path_readlink", "path_remove_directory",
+		"path_rename", "path_symlink", "path_unlink_file", "poll_oneoff",
+		"proc_exit", "proc_raise", "sched_yield", "random_get",
+		"sock_accept", "sock_recv", "sock_send", "sock_shutdown":
+		return true
+	}
+	return false
+}
