@@ -1,0 +1,299 @@
+package secrets
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/plugintest"
+)
+
+type want struct {
+	rule       string
+	line, col  int
+	severity   string
+	suppressed string // "" when not suppressed
+	prefix     string // first 4 characters shown
+}
+
+func TestAnalyze(t *testing.T) {
+	tests := []struct {
+		file string
+		want []want
+	}{
+		{"app.env", []want{
+			{"aws-access-token", 2, 19, report.SeverityCritical, "", "AKIA"},
+			{"github-pat", 3, 14, report.SeverityHigh, "", "ghp_"},
+			{"slack-bot-token", 4, 17, report.SeverityHigh, "", "xoxb"},
+			{"stripe-access-token", 5, 12, report.SeverityHigh, "", "sk_l"},
+			{"gitlab-pat", 6, 14, report.SeverityHigh, "", "glpa"},
+		}},
+		{"id_rsa.pem", []want{{"private-key", 1, 1, report.SeverityCritical, "", "----"}}},
+		// config.py: six look-alikes give nothing; one inline-ignored secret.
+		{"config.py", []want{
+			{"stripe-access-token", 13, 11, report.SeverityHigh, "inline", "sk_l"},
+			{"github-pat", 15, 24, report.SeverityHigh, "", "ghp_"},
+		}},
+		// BOM and CRLF: positions as an editor shows them.
+		{"crlf.txt", []want{{"github-pat", 2, 6, report.SeverityHigh, "", "ghp_"}}},
+		{"fixtures/leak.env", []want{
+			{"aws-access-token", 2, 19, report.SeverityCritical, SuppressionAllowlist, "AKIA"},
+			{"github-pat", 3, 14, report.SeverityHigh, SuppressionAllowlist, "ghp_"},
+			{"slack-bot-token", 4, 17, report.SeverityHigh, SuppressionAllowlist, "xoxb"},
+			{"stripe-access-token", 5, 12, report.SeverityHigh, SuppressionAllowlist, "sk_l"},
+			{"gitlab-pat", 6, 14, report.SeverityHigh, SuppressionAllowlist, "glpa"},
+		}},
+	}
+	a := New()
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			res, err := plugintest.Analyze(t, a, "testdata", tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]report.Finding{}
+			for _, f := range res.Findings {
+				got[f.Rule] = f
+			}
+			if len(res.Findings) != len(tt.want) {
+				t.Errorf("got %d findings, want %d: %v", len(res.Findings), len(tt.want), rulesOf(res.Findings))
+			}
+			for _, w := range tt.want {
+				f, ok := got[w.rule]
+				if !ok {
+					t.Errorf("missing %s", w.rule)
+					continue
+				}
+				if f.Location.Line != w.line || f.Location.Column != w.col || f.Severity != w.severity {
+					t.Errorf("%s at %d:%d %s, want %d:%d %s", w.rule, f.Location.Line, f.Location.Column, f.Severity, w.line, w.col, w.severity)
+				}
+				sup := ""
+				if f.Suppressed != nil {
+					sup = f.Suppressed.Kind
+				}
+				if sup != w.suppressed {
+					t.Errorf("%s suppressed %q, want %q", w.rule, sup, w.suppressed)
+				}
+				if f.Kind != report.KindSecret || f.CWEs[0] != CWE || f.Analyzer != Name || len(f.Fingerprint) != 64 || f.Location.Path != tt.file {
+					t.Errorf("%s: bad metadata %+v", w.rule, f)
+				}
+				if !regexp.MustCompile(`^` + regexp.QuoteMeta(w.prefix) + `… \(\d+ chars\)$`).MatchString(f.Snippet) {
+					t.Errorf("%s: snippet %q not redacted as expected", w.rule, f.Snippet)
+				}
+			}
+		})
+	}
+}
+
+func rulesOf(fs []report.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%s@%d", f.Rule, f.Location.Line))
+	}
+	return out
+}
+
+// TestNoSecretInOutput marshals every finding to JSON and checks that no
+// planted secret (taken from the fixtures) appears in it, in full or in
+// part beyond the 4-character prefix.
+func TestNoSecretInOutput(t *testing.T) {
+	secretRe := regexp.MustCompile(`(AKIA[A-Z2-7]{16}|ghp_[A-Za-z0-9]{36}|xoxb-[0-9-]+-[A-Za-z0-9]{24}|sk_live_[A-Za-z0-9]{24}|glpat-[\w-]{20}|[A-Za-z0-9+/]{64})`)
+	a := New()
+	for _, file := range []string{"app.env", "id_rsa.pem", "config.py", "crlf.txt", "fixtures/leak.env"} {
+		data, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := secretRe.FindAllString(string(data), -1)
+		if len(secrets) == 0 {
+			t.Fatalf("%s: no planted secret found by the test's own pattern", file)
+		}
+		res, err := plugintest.Analyze(t, a, "testdata", file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := json.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			for _, part := range []string{s, s[4:], s[len(s)-8:]} {
+				if bytes.Contains(out, []byte(part)) {
+					t.Errorf("%s: output contains (part of) a secret: %s", file, Redact(s))
+				}
+			}
+		}
+	}
+}
+
+// TestFingerprintSurvivesLineMove moves a secret down by three lines.
+func TestFingerprintSurvivesLineMove(t *testing.T) {
+	data, err := os.ReadFile("testdata/app.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := append([]byte("# one\n# two\n# three\n"), data...)
+	a := New()
+	r1, err := plugintest.AnalyzeBytes(a, "app.env", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := plugintest.AnalyzeBytes(a, "app.env", moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Findings) == 0 || len(r1.Findings) != len(r2.Findings) {
+		t.Fatalf("findings %d vs %d", len(r1.Findings), len(r2.Findings))
+	}
+	for i := range r1.Findings {
+		f1, f2 := r1.Findings[i], r2.Findings[i]
+		if f1.Fingerprint != f2.Fingerprint || f2.Location.Line != f1.Location.Line+3 {
+			t.Errorf("%s: fingerprint %s vs %s, lines %d vs %d", f1.Rule, f1.Fingerprint, f2.Fingerprint, f1.Location.Line, f2.Location.Line)
+		}
+	}
+	// Another path gives another fingerprint.
+	r3, _ := plugintest.AnalyzeBytes(a, "other.env", data)
+	if r3.Findings[0].Fingerprint == r1.Findings[0].Fingerprint {
+		t.Error("fingerprint does not depend on the path")
+	}
+}
+
+func TestBinaryAndSize(t *testing.T) {
+	data, _ := os.ReadFile("testdata/app.env")
+	bin := append([]byte("\x7fELF\x00\x00"), data...)
+	res, err := plugintest.AnalyzeBytes(New(), "blob", bin)
+	if err != nil || len(res.Findings) != 0 {
+		t.Errorf("binary file: %v findings, err %v", len(res.Findings), err)
+	}
+	small := NewWith(nil, Options{MaxSize: 16})
+	res, err = plugintest.AnalyzeBytes(small, "app.env", data)
+	if err != nil || len(res.Findings) != 0 || len(res.Errors) != 1 {
+		t.Errorf("over the cap: %d findings, %v errors, err %v", len(res.Findings), res.Errors, err)
+	}
+}
+
+func TestFileRequired(t *testing.T) {
+	a := New()
+	tests := []struct {
+		path string
+		size int64
+		want bool
+	}{
+		{".env", 10, true},
+		{"src/config.py", 10, true},
+		{"vendor/example.com/x/key.go", 10, true},
+		{"package-lock.json", 10, false},
+		{"sub/go.sum", 10, false},
+		{"yarn.lock", 10, false},
+		{"Cargo.lock", 10, false},
+		{"poetry.lock", 10, false},
+		{"web/node_modules/x/index.js", 10, false},
+		{".git/config", 10, false},
+		{"img/logo.PNG", 10, false},
+		{"big.txt", DefaultMaxSize + 1, false},
+		{"empty.txt", 0, false},
+	}
+	for _, tt := range tests {
+		fsys := fstest.MapFS{"f": &fstest.MapFile{Data: make([]byte, 0), Mode: 0o644, ModTime: time.Unix(0, 0)}}
+		info, _ := fs.Stat(fsys, "f")
+		if got := a.FileRequired(tt.path, sizedInfo{info, tt.size}); got != tt.want {
+			t.Errorf("FileRequired(%s, %d) = %v, want %v", tt.path, tt.size, got, tt.want)
+		}
+	}
+}
+
+type sizedInfo struct {
+	fs.FileInfo
+	size int64
+}
+
+func (s sizedInfo) Size() int64 { return s.size }
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"AKIAABCDEFGHIJKLMNOP": "AKIA… (20 chars)",
+		"short":                "… (5 chars)",
+		"":                     "… (0 chars)",
+		"héllo-wörld-123":      "héll… (15 chars)",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	rs := Rules()
+	if len(rs) < 200 {
+		t.Fatalf("%d rules", len(rs))
+	}
+	for _, r := range rs {
+		if r.ID == "private-key" && r.Severity != report.SeverityCritical {
+			t.Error("private-key is not CRITICAL")
+		}
+		if len(r.CWEs) != 1 || r.Title == "" {
+			t.Errorf("rule %s: %+v", r.ID, r)
+		}
+	}
+}
+
+func FuzzAnalyze(f *testing.F) {
+	plugintest.SeedCorpus(f, "testdata")
+	plugintest.Fuzz(f, New(), "config.env")
+}
+
+// BenchmarkSecrets scans a generated tree of 500 source-like files
+// (~4 KB each, one planted secret in every tenth).
+func BenchmarkSecrets(b *testing.B) {
+	files := generateTree(500)
+	a := New()
+	if _, err := Default(); err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, d := range files {
+		total += int64(len(d))
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for b.Loop() {
+		n := 0
+		for i, d := range files {
+			res, err := a.Analyze(context.Background(), &plugins.Input{Path: fmt.Sprintf("src/f%d.go", i), Reader: bytes.NewReader(d)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(res.Findings)
+		}
+		if n < len(files)/10 {
+			b.Fatalf("%d findings", n)
+		}
+	}
+}
+
+func generateTree(n int) [][]byte {
+	var out [][]byte
+	for i := range n {
+		var sb strings.Builder
+		sb.WriteString("package main\n\nimport \"fmt\"\n\n")
+		for j := 0; sb.Len() < 4000; j++ {
+			fmt.Fprintf(&sb, "// handler%d processes request %d with the token from the config.\nfunc handler%d(key string) error {\n\treturn fmt.Errorf(\"bad key %%q for id %d\", key)\n}\n\n", j, j, j, i*j)
+		}
+		if i%10 == 0 {
+			fmt.Fprintf(&sb, "var token = \"ghp_%036d\"\n", i+1)
+		}
+		out = append(out, []byte(sb.String()))
+	}
+	return out
+}
