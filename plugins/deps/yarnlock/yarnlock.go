@@ -70,6 +70,7 @@ type entry struct {
 	deps        [][2]string // name, range
 	workspace   bool
 	rootWS      bool // the workspace at "."
+	local       bool // a link: or portal: entry (a local directory)
 	line        int
 }
 
@@ -271,7 +272,7 @@ func parseBerry(ctx context.Context, path string, data []byte, res *plugins.Resu
 				e.version = ""
 			}
 		case strings.HasPrefix(rng, "link:"), strings.HasPrefix(rng, "portal:"):
-			continue // a local directory, not a package
+			e.local = true // a local directory, not a package
 		}
 		out = append(out, e)
 	}
@@ -288,7 +289,12 @@ func build(in *plugins.Input, entries []*entry, berry bool, res *plugins.Result)
 	byDesc := map[string]*pkg{}
 	byRef := map[string]*pkg{}
 	var order []*pkg
+	localNames := map[string]bool{}
 	for _, e := range entries {
+		if e.local {
+			localNames[e.name] = true
+			continue
+		}
 		if e.name == "" {
 			res.Errors = append(res.Errors, report.FileError{Path: in.Path, Line: e.line, Message: "entry has no package name"})
 			continue
@@ -366,7 +372,7 @@ func build(in *plugins.Input, entries []*entry, berry bool, res *plugins.Result)
 					if t != p {
 						p.deps[t.p.BOMRef] = true
 					}
-				} else if !local(d[1]) {
+				} else if !local(d[1]) && !(localNames[d[0]] && len(byName[d[0]]) == 0) {
 					res.Errors = append(res.Errors, report.FileError{Path: in.Path, Line: e.line, Message: fmt.Sprintf("%s: dependency %s@%s is not in the lockfile", e.name, d[0], d[1])})
 				}
 			}
