@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ecdsa"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,6 +37,7 @@ type scanFlags struct {
 	platform    string
 	insecure    []string
 	cacheDir    string
+	verifyKey   string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -50,6 +52,7 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.image, "image", "", "scan the image `REF`: a registry reference, docker-archive tar(.gz), OCI layout (dir or tar) or docker:NAME from the local daemon; alone, it means --stages image")
 	fl.StringVar(&f.platform, "platform", "", "`OS/ARCH[/VARIANT]` to pick from a multi-platform image (default linux/amd64)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
+	fl.StringVar(&f.verifyKey, "verify-key", "", "check the image's cosign signature with the public `KEY` (PEM, ECDSA P-256); the result is image.signature in the report")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $XDG_CACHE_HOME/shipgate)")
 	fl.StringVar(&f.gitlabVer, "gitlab-schema-version", output.DefaultGitLabSchemaVersion, "security-report schema `VERSION` for gitlab-* outputs (15.x.y)")
 }
@@ -70,6 +73,7 @@ type resolved struct {
 	platform *v1.Platform
 	insecure []string
 	cacheDir string
+	key      *ecdsa.PublicKey
 	cfg      *config.Config
 }
 
@@ -121,6 +125,11 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 		r.platform = p
 	}
 	r.insecure = f.insecure
+	if f.verifyKey != "" {
+		if r.key, err = image.LoadPublicKey(f.verifyKey); err != nil {
+			return nil, usageError("--verify-key: %v", err)
+		}
+	}
 	r.cacheDir = f.cacheDir
 	if r.cacheDir == "" {
 		if d, err := os.UserCacheDir(); err == nil {
@@ -314,8 +323,9 @@ func (a *app) scan(cmd *cobra.Command, r *resolved) (*report.Report, error) {
 		Progress:    prog.update,
 		Image:       r.image,
 		ImageOptions: image.Options{
-			Source:   image.SourceOptions{Platform: r.platform, Insecure: r.insecure},
-			CacheDir: r.cacheDir,
+			Source:    image.SourceOptions{Platform: r.platform, Insecure: r.insecure},
+			CacheDir:  r.cacheDir,
+			VerifyKey: r.key,
 		},
 		Logf: func(format string, args ...any) {
 			if !r.quiet {

@@ -321,6 +321,8 @@ type Image struct {
 	History      []string          `json:"history,omitempty"`
 	// Signature is verified, unsigned, invalid or not-checked.
 	Signature string `json:"signature,omitempty"`
+	// SignatureReason explains the signature result.
+	SignatureReason string `json:"signatureReason,omitempty"`
 }
 
 // PolicyResult is one policy's decision.

@@ -13,6 +13,7 @@ package image
 import (
 	"cmp"
 	"context"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -50,6 +51,8 @@ type Options struct {
 	Workers int
 	// TempDir holds temporary files.
 	TempDir string
+	// VerifyKey, if set, checks the image's cosign signature with this key.
+	VerifyKey *ecdsa.PublicKey
 	// ScanText, if set, finds secrets in image metadata (env values and
 	// history lines); name is where the text came from.
 	ScanText func(ctx context.Context, name, text string) []report.Finding
@@ -164,6 +167,9 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 		res.Analyzers = append(res.Analyzers, report.AnalyzerStatus{Name: "image-layers", Stage: report.StageImage, Status: report.StatusError, Files: len(layers), Errors: layerErrs})
 	}
 	res.Image = imageMeta(src, img, cf, meta)
+	if o.VerifyKey != nil {
+		res.Image.Signature, res.Image.SignatureReason = VerifySignature(ctx, src, o.VerifyKey, o.Source)
+	}
 	if o.ScanText != nil {
 		res.Findings = append(res.Findings, scanMetadata(ctx, o.ScanText, cf)...)
 	}

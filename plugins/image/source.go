@@ -302,13 +302,7 @@ func platformOrDefault(p *v1.Platform) v1.Platform {
 }
 
 func openRemote(ctx context.Context, ref string, o SourceOptions) (*Source, error) {
-	var opts []name.Option
-	for _, host := range o.Insecure {
-		if strings.HasPrefix(ref, host+"/") {
-			opts = append(opts, name.Insecure)
-		}
-	}
-	r, err := name.ParseReference(ref, opts...)
+	r, err := parseRef(ref, o.Insecure)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: not a file, directory or valid reference: %w", ref, err)
 	}
