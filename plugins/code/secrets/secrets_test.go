@@ -291,9 +291,23 @@ func generateTree(n int) [][]byte {
 			fmt.Fprintf(&sb, "// handler%d processes request %d with the token from the config.\nfunc handler%d(key string) error {\n\treturn fmt.Errorf(\"bad key %%q for id %d\", key)\n}\n\n", j, j, j, i*j)
 		}
 		if i%10 == 0 {
-			fmt.Fprintf(&sb, "var token = \"ghp_%036d\"\n", i+1)
+			fmt.Fprintf(&sb, "var token = \"ghp_%s\"\n", pseudoRandom(i, 36))
 		}
 		out = append(out, []byte(sb.String()))
 	}
 	return out
+}
+
+// pseudoRandom returns n deterministic alphanumeric characters.
+func pseudoRandom(seed, n int) string {
+	const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	x := uint32(seed*2654435761 + 1)
+	b := make([]byte, n)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = alpha[x%uint32(len(alpha))]
+	}
+	return string(b)
 }
