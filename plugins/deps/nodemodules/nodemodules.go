@@ -1,0 +1,188 @@
+// Package nodemodules reports the npm packages installed in node_modules
+// directories, from each installed package's own package.json.
+//
+// Format: package.json (https://docs.npmjs.com/cli/v10/configuring-npm/package-json)
+// of a package directory directly below node_modules ("node_modules/name" or
+// "node_modules/@scope/name", at any depth, including pnpm's
+// node_modules/.pnpm store). The project's own package.json and package.json
+// files deeper inside a package (test fixtures, "type" markers) are not
+// packages. Licenses come from "license" (a string or the deprecated
+// {"type": ...} object) or the deprecated "licenses" array; hashes from the
+// "_integrity" field npm 5 and 6 wrote into installed manifests.
+// An installed manifest does not say how the package was required, so the
+// relationship is unknown.
+package nodemodules
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/shipgate/shipgate/internal/purls"
+	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins"
+)
+
+// Name is the analyzer's id.
+const Name = "node-modules"
+
+// maxSize is the largest package.json read.
+const maxSize = 8 << 20
+
+// Analyzer reads installed packages' package.json files.
+type Analyzer struct{}
+
+// New returns the node_modules analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name implements plugins.Analyzer.
+func (*Analyzer) Name() string { return Name }
+
+// Stage implements plugins.Analyzer.
+func (*Analyzer) Stage() string { return report.StageDeps }
+
+// FileRequired claims node_modules/<name>/package.json and
+// node_modules/@scope/<name>/package.json.
+func (*Analyzer) FileRequired(path string, _ fs.FileInfo) bool {
+	dir, ok := strings.CutSuffix(path, "/package.json")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(dir, "/")
+	n := len(parts)
+	switch {
+	case n >= 2 && parts[n-2] == "node_modules":
+		return !strings.HasPrefix(parts[n-1], "@") && !strings.HasPrefix(parts[n-1], ".")
+	case n >= 3 && parts[n-3] == "node_modules":
+		return strings.HasPrefix(parts[n-2], "@") && len(parts[n-2]) > 1
+	}
+	return false
+}
+
+type manifest struct {
+	Name      string          `json:"name"`
+	Version   string          `json:"version"`
+	License   json.RawMessage `json:"license"`
+	Licenses  json.RawMessage `json:"licenses"`
+	Integrity string          `json:"_integrity"`
+}
+
+// Analyze implements plugins.Analyzer.
+func (*Analyzer) Analyze(_ context.Context, in *plugins.Input) (*plugins.Result, error) {
+	data, err := io.ReadAll(io.LimitReader(in.Reader, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", in.Path, err)
+	}
+	if len(data) > maxSize {
+		return nil, plugins.Errorf(in.Path, 0, "file larger than %d MiB", maxSize>>20)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		line := 0
+		switch e := err.(type) {
+		case *json.SyntaxError:
+			line = 1 + bytes.Count(data[:min(int(e.Offset), len(data))], []byte("\n"))
+		case *json.UnmarshalTypeError:
+			line = 1 + bytes.Count(data[:min(int(e.Offset), len(data))], []byte("\n"))
+		}
+		return nil, &plugins.ParseError{Path: in.Path, Line: line, Err: fmt.Errorf("invalid package.json: %w", err)}
+	}
+	res := &plugins.Result{}
+	if m.Name == "" || m.Version == "" {
+		res.Errors = append(res.Errors, report.FileError{Path: in.Path, Message: "installed package.json has no name or version"})
+		return res, nil
+	}
+	purl := purls.Build(report.EcosystemNpm, m.Name, m.Version)
+	lics := licenses(m.License)
+	if len(lics) == 0 {
+		lics = licenses(m.Licenses)
+	}
+	res.Packages = []report.Package{{
+		BOMRef:       plugins.Ref(in.Path, purl),
+		Name:         m.Name,
+		Version:      m.Version,
+		Purl:         purl,
+		Ecosystem:    report.EcosystemNpm,
+		Type:         report.TypeLibrary,
+		Locations:    []report.Location{{Path: in.Path, Line: keyLine(data, "version")}},
+		Relationship: report.RelationshipUnknown,
+		Licenses:     lics,
+		Hashes:       hashes(m.Integrity),
+		Analyzer:     Name,
+	}}
+	return res, nil
+}
+
+// keyLine returns the line of the first `"key":` in data, or 0.
+func keyLine(data []byte, key string) int {
+	i := bytes.Index(data, []byte(`"`+key+`"`))
+	if i < 0 {
+		return 0
+	}
+	return 1 + bytes.Count(data[:i], []byte("\n"))
+}
+
+// licenses reads a "license" or "licenses" value: a string, {"type": ...}
+// or a list of either.
+func licenses(raw json.RawMessage) []string {
+	return licensesDepth(raw, 0)
+}
+
+func licensesDepth(raw json.RawMessage, depth int) []string {
+	if len(raw) == 0 || depth > 2 {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if s = strings.TrimSpace(s); s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	var o struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &o) == nil {
+		if o.Type = strings.TrimSpace(o.Type); o.Type != "" {
+			return []string{o.Type}
+		}
+		return nil
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		var out []string
+		for _, l := range list {
+			out = append(out, licensesDepth(l, depth+1)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// hashAlgorithms maps Subresource Integrity names to CycloneDX names.
+var hashAlgorithms = map[string]string{"sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
+
+// hashes decodes an SRI integrity string ("sha512-<base64>").
+func hashes(integrity string) []report.Hash {
+	var out []report.Hash
+	for _, f := range strings.Fields(integrity) {
+		algo, b64, ok := strings.Cut(f, "-")
+		name := hashAlgorithms[algo]
+		if !ok || name == "" {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			continue
+		}
+		out = append(out, report.Hash{Algorithm: name, Value: hex.EncodeToString(raw)})
+	}
+	return out
+}
