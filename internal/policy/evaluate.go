@@ -230,7 +230,8 @@ func (p *Policy) run(ctx context.Context, in Input, fn string) ([]byte, []byte, 
 		WithStdout(stdout).
 		WithStderr(logs).
 		WithWalltime(func() (int64, int32) { return sec, nsec }, sys.ClockResolution(1)).
-		WithNanotime(func() int64 { return 0 }, sys.ClockResolution(1)).
+		// The Go runtime refuses a monotonic clock reading zero.
+		WithNanotime(func() int64 { return 1 }, sys.ClockResolution(1)).
 		WithRandSource(rand.NewChaCha8(seed))
 	began := time.Now()
 	var out []byte
@@ -324,7 +325,7 @@ func (p *Policy) classify(ctx context.Context, err error, mod api.Module, logs *
 	if mod != nil && mod.Memory() != nil {
 		size = uint64(mod.Memory().Size())
 	}
-	if strings.Contains(logs.buf.String(), "out of memory") || size+4*wasmPage > limit {
+	if strings.Contains(logs.buf.String(), "out of memory") || size+max(4*wasmPage, limit/16) > limit {
 		return &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("memory limit of %d MiB reached (%v)", limit>>20, firstLine(err))}
 	}
 	var exit *sys.ExitError

@@ -253,10 +253,12 @@ func shapeOf(exports []Export) Shape {
 	switch {
 	case has("opa_eval", "func"):
 		return ShapeOPA
+	case has("_start", "func"):
+		// A command may also carry the reactor exports (a Go command linking
+		// the SDK does); _start wins, as its exports need _start run first.
+		return ShapeCommand
 	case has("shipgate_alloc", "func") && has("shipgate_evaluate", "func") && has("memory", "memory"):
 		return ShapeReactor
-	case has("_start", "func"):
-		return ShapeCommand
 	}
 	return ""
 }

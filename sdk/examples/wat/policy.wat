@@ -3,7 +3,6 @@
 ;; Build: wat2wasm policy.wat -o policy.wasm
 (module
   (import "shipgate" "log" (func $log (param i32 i32 i32)))
-  (@custom "shipgate.metadata" "{\"name\":\"wat-example\",\"version\":\"1.0.0\",\"description\":\"always warns\"}")
   (memory (export "memory") 2)
   ;; the decision, at offset 16
   (data (i32.const 16) "{\"deny\":[],\"warn\":[{\"message\":\"hand-written WAT policy\",\"rule\":\"wat\"}]}")

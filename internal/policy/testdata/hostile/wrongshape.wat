@@ -1,0 +1,8 @@
+;; Hostile test policy: returns JSON of the wrong shape
+(module
+
+  (memory (export "memory") 1)
+  (data (i32.const 16) "{\"deny\":\"no\"}")
+  (func (export "shipgate_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "shipgate_evaluate") (param i32 i32) (result i64)
+    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 13))))
