@@ -19,6 +19,7 @@ import (
 	"github.com/shipgate/shipgate/internal/output"
 	"github.com/shipgate/shipgate/internal/pipeline"
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/internal/suppress"
 	"github.com/shipgate/shipgate/plugins/image"
 )
 
@@ -38,6 +39,7 @@ type scanFlags struct {
 	insecure    []string
 	cacheDir    string
 	verifyKey   string
+	vex         []string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -249,6 +251,7 @@ things as the flags; flags win.`,
 		},
 	}
 	f.register(cmd, "code,deps")
+	cmd.Flags().StringArrayVar(&f.vex, "vex", nil, "apply a CycloneDX VEX or OpenVEX `FILE`: not_affected and fixed statements suppress, repeatable")
 	cmd.Flags().StringVar(&f.baseline, "baseline", "", "mark vulnerabilities and findings new or existing against an earlier JSON `REPORT`")
 	return cmd
 }
@@ -294,9 +297,20 @@ still exits 0 unless --strict is given, when it exits 2.`,
 	return cmd
 }
 
-// postprocess runs what follows the stages: baseline comparison (and,
-// as they land, vulnerability matching, suppression and policies).
+// postprocess runs what follows the stages: suppression (ignore files in
+// the root, VEX) and the baseline comparison.
 func (a *app) postprocess(rep *report.Report, r *resolved, f *scanFlags) error {
+	ignoreDir := ""
+	if rep.Target.Type == "filesystem" {
+		ignoreDir = rep.Target.Path
+	} else if wd, err := os.Getwd(); err == nil {
+		ignoreDir = wd
+	}
+	set, err := suppress.Load(ignoreDir, append(slices.Clone(r.cfg.VEX), f.vex...))
+	if err != nil {
+		return usageError("%v", err)
+	}
+	set.Apply(rep, time.Now())
 	bl := f.baseline
 	if bl == "" {
 		bl = r.cfg.Baseline
