@@ -5,9 +5,16 @@ package deps
 import (
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/deps/cargo"
+	"github.com/shipgate/shipgate/plugins/deps/dotnetdeps"
+	"github.com/shipgate/shipgate/plugins/deps/gobinary"
+	"github.com/shipgate/shipgate/plugins/deps/gomod"
+	"github.com/shipgate/shipgate/plugins/deps/gradlelock"
+	"github.com/shipgate/shipgate/plugins/deps/jar"
 	"github.com/shipgate/shipgate/plugins/deps/nodemodules"
 	"github.com/shipgate/shipgate/plugins/deps/npmlock"
+	"github.com/shipgate/shipgate/plugins/deps/nugetlock"
 	"github.com/shipgate/shipgate/plugins/deps/pnpmlock"
+	"github.com/shipgate/shipgate/plugins/deps/pom"
 	"github.com/shipgate/shipgate/plugins/deps/yarnlock"
 )
 
@@ -19,5 +26,12 @@ func Analyzers() []plugins.Analyzer {
 		yarnlock.New(),
 		pnpmlock.New(),
 		nodemodules.New(),
+		dotnetdeps.New(),
+		gobinary.New(),
+		gomod.New(),
+		gradlelock.New(),
+		jar.New(),
+		nugetlock.New(),
+		pom.New(),
 	}
 }
