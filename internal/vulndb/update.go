@@ -218,6 +218,10 @@ func retryable(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	var pe *permanentError
+	if errors.As(err, &pe) {
+		return false
+	}
 	var te *transport.Error
 	if errors.As(err, &te) {
 		return te.StatusCode == http.StatusRequestTimeout || te.StatusCode == http.StatusTooManyRequests || te.StatusCode >= 500 || te.Temporary()
@@ -232,6 +236,14 @@ func retryable(ctx context.Context, err error) bool {
 	}
 	return false
 }
+
+// permanentError marks a failure that retrying the same repository cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(err error) error { return &permanentError{err: err} }
 
 // parseRepository parses repo, defaulting the tag to "2".
 func parseRepository(repo string, insecure bool) (name.Reference, error) {
@@ -252,7 +264,7 @@ func parseRepository(repo string, insecure bool) (name.Reference, error) {
 
 // downloadOnce fetches and extracts the artifact into a new temporary
 // directory beside dir, validates it and returns its path.
-func downloadOnce(ctx context.Context, dir, repo string, opts *UpdateOptions) (tmp string, err error) {
+func downloadOnce(ctx context.Context, dir, repo string, opts *UpdateOptions) (_ string, err error) {
 	ref, err := parseRepository(repo, opts.Insecure)
 	if err != nil {
 		return "", err
@@ -291,14 +303,14 @@ func downloadOnce(ctx context.Context, dir, repo string, opts *UpdateOptions) (t
 		}
 	}
 	if desc == nil {
-		return "", fmt.Errorf("%s: no layer of media type %s", ref, LayerMediaType)
+		return "", permanent(fmt.Errorf("%s: no layer of media type %s", ref, LayerMediaType))
 	}
 	maxSize := opts.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
 	if desc.Size > maxSize {
-		return "", fmt.Errorf("%s: layer is %d bytes, over the %d byte limit", ref, desc.Size, maxSize)
+		return "", permanent(fmt.Errorf("%s: layer is %d bytes, over the %d byte limit", ref, desc.Size, maxSize))
 	}
 	layer, err := img.LayerByDigest(desc.Digest)
 	if err != nil {
@@ -311,14 +323,13 @@ func downloadOnce(ctx context.Context, dir, repo string, opts *UpdateOptions) (t
 	defer rc.Close()
 
 	parent, base := filepath.Split(dir)
-	tmp, err = os.MkdirTemp(parent, "."+base+".tmp-")
+	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
 		return "", fmt.Errorf("create temporary directory: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = os.RemoveAll(tmp)
-			tmp = ""
 		}
 	}()
 	opts.logf("downloading %s@%s (%d bytes)", ref.Context(), desc.Digest, desc.Size)
@@ -332,7 +343,8 @@ func downloadOnce(ctx context.Context, dir, repo string, opts *UpdateOptions) (t
 	}
 	meta, err := validate(tmp)
 	if err != nil {
-		return "", fmt.Errorf("downloaded database from %s is not usable: %w", ref, err)
+		// The digest matched: this is what was published, retrying won't help.
+		return "", permanent(fmt.Errorf("downloaded database from %s is not usable: %w", ref, err))
 	}
 	meta.DownloadedAt = opts.now().UTC()
 	if err := writeMetadata(tmp, meta); err != nil {
@@ -359,7 +371,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := c.r.Read(one[:])
 		if n > 0 {
-			return 0, errTooLarge
+			return 0, permanent(errTooLarge)
 		}
 		return 0, err
 	}
@@ -403,7 +415,7 @@ func extract(ctx context.Context, r io.Reader, dst string, maxSize int64, logf f
 				continue
 			}
 			if seen[n] {
-				return fmt.Errorf("archive entry %q appears twice", h.Name)
+				return permanent(fmt.Errorf("archive entry %q appears twice", h.Name))
 			}
 			seen[n] = true
 			if err := writeEntry(filepath.Join(dst, n), tr); err != nil {
@@ -412,9 +424,9 @@ func extract(ctx context.Context, r io.Reader, dst string, maxSize int64, logf f
 		case tar.TypeDir, tar.TypeXGlobalHeader:
 			continue
 		case tar.TypeSymlink, tar.TypeLink:
-			return fmt.Errorf("archive entry %q is a link (to %q), not allowed", h.Name, h.Linkname)
+			return permanent(fmt.Errorf("archive entry %q is a link (to %q), not allowed", h.Name, h.Linkname))
 		default:
-			return fmt.Errorf("archive entry %q has unsupported type %q", h.Name, h.Typeflag)
+			return permanent(fmt.Errorf("archive entry %q has unsupported type %q", h.Name, h.Typeflag))
 		}
 	}
 	// Drain the rest of the gzip stream (bounded) so its CRC and the layer
@@ -424,7 +436,7 @@ func extract(ctx context.Context, r io.Reader, dst string, maxSize int64, logf f
 	}
 	for _, want := range []string{dbFile, metadataFile} {
 		if !seen[want] {
-			return fmt.Errorf("archive has no %s", want)
+			return permanent(fmt.Errorf("archive has no %s", want))
 		}
 	}
 	return nil
@@ -434,11 +446,11 @@ func extract(ctx context.Context, r io.Reader, dst string, maxSize int64, logf f
 // leading "./".
 func entryName(raw string) (string, error) {
 	if raw == "" || strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, `\`) || filepath.IsAbs(raw) || filepath.VolumeName(raw) != "" {
-		return "", fmt.Errorf("archive entry %q: absolute or empty path not allowed", raw)
+		return "", permanent(fmt.Errorf("archive entry %q: absolute or empty path not allowed", raw))
 	}
 	for _, el := range strings.FieldsFunc(raw, func(r rune) bool { return r == '/' || r == '\\' }) {
 		if el == ".." {
-			return "", fmt.Errorf("archive entry %q: path traversal not allowed", raw)
+			return "", permanent(fmt.Errorf("archive entry %q: path traversal not allowed", raw))
 		}
 	}
 	return path.Clean(raw), nil
