@@ -109,6 +109,7 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 		buckets: map[string][]string{},
 		details: map[string]detail{},
 		found:   map[foundKey]int{},
+		cache:   newParseCache(),
 	}
 	target, osErr := osTargetFor(osInfo)
 	unmatchedOS := 0
@@ -188,6 +189,7 @@ type matcher struct {
 	out      []report.Vulnerability
 	problems []error
 	dropped  int
+	cache    *parseCache
 }
 
 func (m *matcher) problem(p *report.Package, advisory string, err error) {
@@ -261,7 +263,7 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 	if p.Version == "" || p.Name == "" {
 		return nil // unpinned: nothing to match
 	}
-	installed, err := eco.scheme.safeParse(p.Version)
+	installed, err := m.cache.version(eco.scheme, p.Version)
 	if err != nil {
 		m.problem(p, "", err)
 		return nil
@@ -277,7 +279,7 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 			return fmt.Errorf("match %s: %w", p.Name, err)
 		}
 		for _, a := range advs {
-			vuln, err := isVulnerable(eco.scheme, installed, a)
+			vuln, err := isVulnerable(m.cache, eco.scheme, installed, a)
 			if err != nil {
 				m.problem(p, a.VulnerabilityID, err)
 				continue
@@ -285,7 +287,7 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 			if !vuln {
 				continue
 			}
-			fixed := fixedVersion(eco.scheme, installed, a)
+			fixed := fixedVersion(m.cache, eco.scheme, installed, a)
 			status := "affected"
 			if fixed != "" {
 				status = "fixed"
@@ -301,7 +303,7 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 // isVulnerable is trivy's compare.IsVulnerable: an empty range means
 // vulnerable; otherwise the version must be in a vulnerable range (when
 // any is given) and in no patched or unaffected range.
-func isVulnerable(s scheme, installed version, a types.Advisory) (bool, error) {
+func isVulnerable(pc parser, s scheme, installed version, a types.Advisory) (bool, error) {
 	for _, v := range slices.Concat(a.VulnerableVersions, a.PatchedVersions) {
 		if strings.TrimSpace(v) == "" {
 			return true, nil
@@ -309,7 +311,7 @@ func isVulnerable(s scheme, installed version, a types.Advisory) (bool, error) {
 	}
 	matched := false
 	if len(a.VulnerableVersions) > 0 {
-		ch, err := s.safeConstraint(strings.Join(a.VulnerableVersions, " || "))
+		ch, err := pc.constraint(s, strings.Join(a.VulnerableVersions, " || "))
 		if err != nil {
 			return false, err
 		}
@@ -321,7 +323,7 @@ func isVulnerable(s scheme, installed version, a types.Advisory) (bool, error) {
 	if len(secure) == 0 {
 		return matched, nil
 	}
-	ch, err := s.safeConstraint(strings.Join(secure, " || "))
+	ch, err := pc.constraint(s, strings.Join(secure, " || "))
 	if err != nil {
 		return false, err
 	}
@@ -338,12 +340,12 @@ func isVulnerable(s scheme, installed version, a types.Advisory) (bool, error) {
 // given, the "<" upper bounds of the vulnerable ranges (as trivy does).
 // Candidates that do not parse are returned joined as they are, so a fix
 // is never hidden.
-func fixedVersion(s scheme, installed version, a types.Advisory) string {
+func fixedVersion(pc parser, s scheme, installed version, a types.Advisory) string {
 	var cands []string
 	if len(a.PatchedVersions) > 0 {
 		for _, p := range a.PatchedVersions {
 			for alt := range strings.SplitSeq(p, "||") {
-				if c := lowerBound(s, alt); c != "" {
+				if c := lowerBound(pc, s, alt); c != "" {
 					cands = append(cands, c)
 				}
 			}
@@ -363,7 +365,7 @@ func fixedVersion(s scheme, installed version, a types.Advisory) string {
 	bestStr := ""
 	var unparsed []string
 	for _, c := range cands {
-		v, err := s.safeParse(c)
+		v, err := pc.version(s, c)
 		if err != nil {
 			if !slices.Contains(unparsed, c) {
 				unparsed = append(unparsed, c)
@@ -407,7 +409,7 @@ func terms(s string) []term {
 }
 
 // lowerBound returns the greatest lower bound of one patched alternative.
-func lowerBound(s scheme, alt string) string {
+func lowerBound(pc parser, s scheme, alt string) string {
 	var best version
 	bestStr := ""
 	for _, t := range terms(alt) {
@@ -416,7 +418,7 @@ func lowerBound(s scheme, alt string) string {
 		default:
 			continue
 		}
-		v, err := s.safeParse(t.ver)
+		v, err := pc.version(s, t.ver)
 		if err != nil {
 			if best == nil && bestStr == "" {
 				bestStr = t.ver

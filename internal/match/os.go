@@ -130,7 +130,7 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 	if name == "" || ver == "" {
 		return nil // unpinned
 	}
-	installed, err := t.scheme.safeParse(ver)
+	installed, err := m.cache.version(t.scheme, ver)
 	if err != nil {
 		m.problem(p, "", err)
 		return nil
@@ -157,7 +157,7 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 				status = "affected"
 			}
 		} else {
-			fixed, err := t.scheme.safeParse(a.FixedVersion)
+			fixed, err := m.cache.version(t.scheme, a.FixedVersion)
 			if err != nil {
 				m.problem(p, a.VulnerabilityID, err)
 				continue

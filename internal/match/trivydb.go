@@ -1,7 +1,6 @@
 package match
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,23 +178,49 @@ func (t *TrivyDB) Advisories(bucket, pkgName string) ([]types.Advisory, error) {
 	return out, nil
 }
 
-// decodeAdvisory decodes one advisory value, flattening Entries.
-func decodeAdvisory(v []byte) ([]types.Advisory, error) {
-	if bytes.Contains(v, []byte(`"Entries"`)) {
-		var advs types.Advisories
-		if err := json.Unmarshal(v, &advs); err != nil {
-			return nil, err
-		}
-		if len(advs.Entries) > 0 {
-			return advs.Entries, nil
-		}
-		return []types.Advisory{{FixedVersion: advs.FixedVersion}}, nil
+// dbAdvisory is the stored form of types.Advisory (Status as an integer)
+// and of types.Advisories (Entries), decoded in one pass.
+type dbAdvisory struct {
+	VendorIDs          []string       `json:",omitempty"`
+	Arches             []string       `json:",omitempty"`
+	IntStatus          int            `json:"Status,omitempty"`
+	Severity           types.Severity `json:",omitempty"`
+	FixedVersion       string         `json:",omitempty"`
+	VulnerableVersions []string       `json:",omitempty"`
+	PatchedVersions    []string       `json:",omitempty"`
+	UnaffectedVersions []string       `json:",omitempty"`
+	Entries            []dbAdvisory   `json:",omitempty"`
+}
+
+func (a dbAdvisory) advisory() types.Advisory {
+	return types.Advisory{
+		VendorIDs:          a.VendorIDs,
+		Arches:             a.Arches,
+		Status:             types.Status(a.IntStatus),
+		Severity:           a.Severity,
+		FixedVersion:       a.FixedVersion,
+		VulnerableVersions: a.VulnerableVersions,
+		PatchedVersions:    a.PatchedVersions,
+		UnaffectedVersions: a.UnaffectedVersions,
 	}
-	var a types.Advisory
+}
+
+// decodeAdvisory decodes one advisory value as trivy-db encodes it
+// (types.Advisory.MarshalJSON, or types.Advisories with per-arch Entries),
+// flattening Entries.
+func decodeAdvisory(v []byte) ([]types.Advisory, error) {
+	var a dbAdvisory
 	if err := json.Unmarshal(v, &a); err != nil {
 		return nil, err
 	}
-	return []types.Advisory{a}, nil
+	if len(a.Entries) == 0 {
+		return []types.Advisory{a.advisory()}, nil
+	}
+	out := make([]types.Advisory, len(a.Entries))
+	for i, e := range a.Entries {
+		out[i] = e.advisory()
+	}
+	return out, nil
 }
 
 // Vulnerability returns the details of id; ok is false when the database

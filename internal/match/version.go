@@ -218,3 +218,69 @@ func safeCheck(ch checker, v version) (ok bool, err error) {
 	}()
 	return ch.check(v), nil
 }
+
+// parser parses versions and constraint expressions of a scheme.
+type parser interface {
+	version(s scheme, v string) (version, error)
+	constraint(s scheme, c string) (checker, error)
+}
+
+// noCache parses every time.
+type noCache struct{}
+
+func (noCache) version(s scheme, v string) (version, error)    { return s.safeParse(v) }
+func (noCache) constraint(s scheme, c string) (checker, error) { return s.safeConstraint(c) }
+
+// maxCached bounds each map of a parseCache; a full map is emptied.
+const maxCached = 1 << 16
+
+// cacheKey is a string parsed under one scheme.
+type cacheKey struct{ scheme, s string }
+
+type parsedVersion struct {
+	v   version
+	err error
+}
+
+type parsedChecker struct {
+	c   checker
+	err error
+}
+
+// parseCache memoises parsing for one Match call: the same fixed
+// versions and range expressions recur across the packages and installed
+// versions of one scan, and the ecosystem parsers are regexp-based.
+type parseCache struct {
+	versions map[cacheKey]parsedVersion
+	checkers map[cacheKey]parsedChecker
+}
+
+func newParseCache() *parseCache {
+	return &parseCache{versions: map[cacheKey]parsedVersion{}, checkers: map[cacheKey]parsedChecker{}}
+}
+
+func (p *parseCache) version(s scheme, v string) (version, error) {
+	k := cacheKey{s.name, v}
+	if r, ok := p.versions[k]; ok {
+		return r.v, r.err
+	}
+	if len(p.versions) >= maxCached {
+		clear(p.versions)
+	}
+	pv, err := s.safeParse(v)
+	p.versions[k] = parsedVersion{pv, err}
+	return pv, err
+}
+
+func (p *parseCache) constraint(s scheme, c string) (checker, error) {
+	k := cacheKey{s.name, c}
+	if r, ok := p.checkers[k]; ok {
+		return r.c, r.err
+	}
+	if len(p.checkers) >= maxCached {
+		clear(p.checkers)
+	}
+	ch, err := s.safeConstraint(c)
+	p.checkers[k] = parsedChecker{ch, err}
+	return ch, err
+}

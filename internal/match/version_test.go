@@ -1,6 +1,8 @@
 package match
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -78,7 +80,7 @@ func TestFixedVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fixedVersion(tt.s, inst, tt.adv); got != tt.want {
+		if got := fixedVersion(noCache{}, tt.s, inst, tt.adv); got != tt.want {
 			t.Errorf("%s %s %+v: fixed %q, want %q", tt.s.name, tt.installed, tt.adv, got, tt.want)
 		}
 	}
@@ -86,13 +88,13 @@ func TestFixedVersion(t *testing.T) {
 
 func TestIsVulnerableEmptyRange(t *testing.T) {
 	v, _ := npmScheme.safeParse("1.0.0")
-	if ok, err := isVulnerable(npmScheme, v, types.Advisory{VulnerableVersions: []string{""}}); !ok || err != nil {
+	if ok, err := isVulnerable(noCache{}, npmScheme, v, types.Advisory{VulnerableVersions: []string{""}}); !ok || err != nil {
 		t.Errorf("empty vulnerable range: %v %v", ok, err)
 	}
-	if ok, err := isVulnerable(npmScheme, v, types.Advisory{}); ok || err != nil {
+	if ok, err := isVulnerable(noCache{}, npmScheme, v, types.Advisory{}); ok || err != nil {
 		t.Errorf("no ranges: %v %v", ok, err)
 	}
-	if _, err := isVulnerable(npmScheme, v, types.Advisory{VulnerableVersions: []string{">>>1"}}); err == nil {
+	if _, err := isVulnerable(noCache{}, npmScheme, v, types.Advisory{VulnerableVersions: []string{">>>1"}}); err == nil {
 		t.Error("bad range accepted")
 	}
 }
@@ -136,9 +138,9 @@ func FuzzVersionRange(f *testing.F) {
 			return
 		}
 		adv := types.Advisory{VulnerableVersions: []string{rng}, PatchedVersions: strings.Split(rng, "||")}
-		_, _ = isVulnerable(s, inst, adv)
-		_ = fixedVersion(s, inst, adv)
-		_ = fixedVersion(s, inst, types.Advisory{VulnerableVersions: []string{rng}})
+		_, _ = isVulnerable(noCache{}, s, inst, adv)
+		_ = fixedVersion(noCache{}, s, inst, adv)
+		_ = fixedVersion(noCache{}, s, inst, types.Advisory{VulnerableVersions: []string{rng}})
 		if s.name == "go" {
 			c, err := parseGoConstraint(">=" + ver)
 			if err == nil && !c.check(inst) {
@@ -164,4 +166,31 @@ func FuzzDecodeAdvisory(f *testing.F) {
 			_ = a.Status.String()
 		}
 	})
+}
+
+// TestDecodeAdvisoryRoundTrip checks decodeAdvisory against trivy-db's own
+// encoding of types.Advisory and types.Advisories.
+func TestDecodeAdvisoryRoundTrip(t *testing.T) {
+	a := types.Advisory{
+		VendorIDs: []string{"DSA-1"}, Arches: []string{"x86_64"}, Status: types.StatusWillNotFix, Severity: types.SeverityHigh,
+		FixedVersion: "1:2.3-4", VulnerableVersions: []string{"<1"}, PatchedVersions: []string{"1"}, UnaffectedVersions: []string{"=0.5"},
+	}
+	b, err := json.Marshal(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeAdvisory(b)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], a) {
+		t.Errorf("advisory: %+v %v\nwant %+v", got, err, a)
+	}
+	e2 := a
+	e2.Arches, e2.FixedVersion = []string{"aarch64"}, "1:2.3-5"
+	b, err = json.Marshal(types.Advisories{FixedVersion: "1:2.3-4", Entries: []types.Advisory{a, e2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = decodeAdvisory(b)
+	if err != nil || !reflect.DeepEqual(got, []types.Advisory{a, e2}) {
+		t.Errorf("entries: %+v %v", got, err)
+	}
 }
