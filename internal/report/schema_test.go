@@ -97,7 +97,7 @@ func fullReport() *report.Report {
 			CWEs: []string{"CWE-787"}, CVSS: []report.CVSS{{Source: "nvd", Version: "3.1", Vector: "CVSS:3.1/AV:N", Score: 9.8}},
 			References: []string{"https://curl.se/docs/CVE-2023-38545.html"}, PublishedDate: &at,
 			DataSource: &report.DataSource{ID: "debian", Name: "Debian Security Tracker", URL: "https://security-tracker.debian.org"},
-			Location: &loc, Dev: true, Suppressed: sup, New: ptr(true),
+			Location:   &loc, Dev: true, Suppressed: sup, New: ptr(true),
 		}},
 		Findings: []report.Finding{{
 			ID: "G101:abc", Kind: report.KindSecret, Rule: "aws-access-key", References: []string{"G101"},
@@ -109,7 +109,7 @@ func fullReport() *report.Report {
 		Database: &report.Database{SchemaVersion: 2, UpdatedAt: at, NextUpdate: at.Add(time.Hour), Path: "/cache/db", Stale: true},
 		Policies: []report.PolicyResult{{
 			Name: "default", Digest: "sha256:ee", Shape: "command", Enforce: "deny",
-			Decision: report.Decision{Deny: []report.Violation{viol}, Warn: []report.Violation{viol}},
+			Decision:   report.Decision{Deny: []report.Violation{viol}, Warn: []report.Violation{viol}},
 			DurationMs: 12, Error: "none", Outcome: "deny",
 		}},
 		Warnings: []string{"database is stale"},
