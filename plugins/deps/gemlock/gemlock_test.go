@@ -178,4 +178,3 @@ func FuzzAnalyze(f *testing.F) {
 	plugintest.SeedCorpus(f, "testdata")
 	plugintest.Fuzz(f, New(), "Gemfile.lock")
 }
-
