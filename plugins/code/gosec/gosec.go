@@ -1,0 +1,376 @@
+// Package gosec runs gosec's Go security rules (github.com/securego/gosec/v2
+// v2.30.0, used as a library) on Go source files, one file at a time.
+//
+// Mode. The engine hands analyzers one file at a time and a static binary
+// cannot rely on the `go` command being present, so this analyzer runs
+// gosec's "syntax" mode only (ModeSyntax, recorded in every finding's
+// Analyzer name as "gosec/syntax"): each file is parsed with go/parser,
+// type-checked alone with a tolerant importer (every import resolves to an
+// empty fake package named after its path; type errors are ignored), wrapped
+// in a packages.Package and given to gosec's CheckRules. No `go` command runs
+// and nothing is loaded from the network or the module cache.
+//
+// What that loses compared with `gosec ./...` (Analyzer.Process plus the
+// SSA analyzers): the rules that need SSA or complete type information:
+// G104 (unchecked errors), G110 (decompression bomb), G115 (integer overflow
+// conversion), G305 (zip traversal), G602 (slice bounds) and the taint
+// analyses G701-G710; rules that look at a value's type through another
+// package (for example a *tls.Config built in another file) see less.
+//
+// Files: *.go files, except _test.go files (Options.Tests to include them),
+// files under vendor/ or testdata/ directories, and generated files (the
+// "// Code generated ... DO NOT EDIT." header). Files larger than
+// Options.MaxSize are reported as an error, not scanned.
+//
+// Findings: kind code, rule = the gosec id (G101...), CWE from gosec's own
+// rule-to-CWE map, severity from gosec's (HIGH, MEDIUM, LOW), gosec's
+// confidence in the message, 1-based line and column (gosec's "12-14" line
+// ranges become Line and EndLine). G101 (hard-coded credentials) is not run:
+// the secrets analyzer covers it with redaction. Findings carry no snippet,
+// because gosec's code excerpts may contain secrets; the fingerprint is the
+// sha256 of rule, path and the whitespace-normalised source of the flagged
+// lines, so it survives the code moving to another line.
+package gosec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"io"
+	"io/fs"
+	"log"
+	"strconv"
+	"strings"
+
+	gosec "github.com/securego/gosec/v2"
+	"github.com/securego/gosec/v2/issue"
+	gosecrules "github.com/securego/gosec/v2/rules"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/code/rules"
+)
+
+// Name is the analyzer's id.
+const Name = "gosec"
+
+// ModeSyntax is the mode this analyzer runs: gosec's CheckRules on one
+// tolerantly type-checked file.
+const ModeSyntax = "syntax"
+
+// DefaultMaxSize is the largest Go file scanned by default.
+const DefaultMaxSize = 4 << 20
+
+// Disabled are the gosec rules never run: G101 duplicates the secrets
+// analyzer (and its excerpts would carry the secret).
+var Disabled = []string{"G101"}
+
+// Options configure the analyzer.
+type Options struct {
+	// Tests includes _test.go files.
+	Tests bool
+	// MaxSize is the largest file scanned, in bytes (DefaultMaxSize when 0).
+	MaxSize int64
+	// Exclude lists further gosec rule ids not to run.
+	Exclude []string
+}
+
+// Analyzer runs gosec on Go files.
+type Analyzer struct {
+	opts     Options
+	builders map[string]gosec.RuleBuilder
+	supp     map[string]bool
+}
+
+// New returns the gosec analyzer with default options.
+func New() *Analyzer { return NewWith(Options{}) }
+
+// NewWith returns the gosec analyzer configured by opts.
+func NewWith(opts Options) *Analyzer {
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = DefaultMaxSize
+	}
+	excl := append(append([]string(nil), Disabled...), opts.Exclude...)
+	rl := gosecrules.Generate(false, gosecrules.NewRuleFilter(true, excl...))
+	b, s := rl.RulesInfo()
+	return &Analyzer{opts: opts, builders: b, supp: s}
+}
+
+// Name implements plugins.Analyzer.
+func (*Analyzer) Name() string { return Name }
+
+// Stage implements plugins.Analyzer.
+func (*Analyzer) Stage() string { return report.StageCode }
+
+// FileRequired claims *.go files outside vendor/ and testdata/, and
+// _test.go files only when Options.Tests is set.
+func (a *Analyzer) FileRequired(path string, _ fs.FileInfo) bool {
+	if !strings.HasSuffix(path, ".go") {
+		return false
+	}
+	if !a.opts.Tests && strings.HasSuffix(path, "_test.go") {
+		return false
+	}
+	for _, dir := range strings.Split(plugins.Dir(path), "/") {
+		if dir == "vendor" || dir == "testdata" {
+			return false
+		}
+	}
+	return true
+}
+
+// Rules returns the metadata of the gosec rules this analyzer runs.
+func (a *Analyzer) Rules() []rules.Rule {
+	rl := gosecrules.Generate(false)
+	var out []rules.Rule
+	for id, def := range rl.Rules {
+		if _, ok := a.builders[id]; !ok {
+			continue
+		}
+		out = append(out, ruleFor(id, def.Description, ""))
+	}
+	sortRules(out)
+	return out
+}
+
+func sortRules(rs []rules.Rule) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rs[j].ID < rs[j-1].ID; j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+// ruleFor builds the rule metadata of gosec rule id.
+func ruleFor(id, title, severity string) rules.Rule {
+	r := rules.Rule{ID: id, Kind: report.KindCode, Title: title, Severity: severity,
+		Help:       "See https://securego.io/docs/rules/" + strings.ToLower(id) + ".html",
+		References: []string{"gosec:" + id}}
+	if w := issue.GetCweByRule(id); w != nil {
+		r.CWEs = []string{"CWE-" + w.ID}
+	}
+	return r
+}
+
+// virtualPrefix makes the file names gosec sees impossible to open: gosec
+// reads code excerpts from disk by file name, which must never happen here.
+const virtualPrefix = "\x00shipgate/"
+
+// Analyze implements plugins.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
+	data, err := io.ReadAll(io.LimitReader(in.Reader, a.opts.MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", in.Path, err)
+	}
+	if int64(len(data)) > a.opts.MaxSize {
+		return nil, plugins.Errorf(in.Path, 0, "file larger than %d bytes, not scanned", a.opts.MaxSize)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	res := &plugins.Result{}
+
+	fset := token.NewFileSet()
+	file, perr := parser.ParseFile(fset, virtualPrefix+in.Path, data, parser.ParseComments)
+	if file == nil {
+		return nil, &plugins.ParseError{Path: in.Path, Line: errLine(perr), Err: fmt.Errorf("parse Go: %w", perr)}
+	}
+	if ast.IsGenerated(file) {
+		return res, nil
+	}
+	if perr != nil {
+		// Keep going on the partial tree, and say so.
+		res.Errors = append(res.Errors, report.FileError{Path: in.Path, Line: errLine(perr), Message: "parse Go: " + stripPrefix(perr.Error())})
+	}
+
+	issues, err := a.check(fset, file)
+	if err != nil {
+		return res, fmt.Errorf("gosec %s: %w", in.Path, err)
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	dedup := rules.Dedup{}
+	for _, is := range issues {
+		res.Findings = append(res.Findings, toFinding(is, in.Path, lines, dedup))
+	}
+	return res, nil
+}
+
+// check type-checks file alone and runs gosec's syntax rules on it. A panic
+// inside gosec (a rule surprised by incomplete type information) becomes an
+// error rather than crashing the scan.
+func (a *Analyzer) check(fset *token.FileSet, file *ast.File) (issues []*issue.Issue, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gosec rule panicked: %v", r)
+		}
+	}()
+	info := &types.Info{
+		Types:        map[ast.Expr]types.TypeAndValue{},
+		Instances:    map[*ast.Ident]types.Instance{},
+		Defs:         map[*ast.Ident]types.Object{},
+		Uses:         map[*ast.Ident]types.Object{},
+		Implicits:    map[ast.Node]types.Object{},
+		Selections:   map[*ast.SelectorExpr]*types.Selection{},
+		Scopes:       map[ast.Node]*types.Scope{},
+		FileVersions: map[*ast.File]string{},
+	}
+	conf := types.Config{
+		Importer:    fakeImporter{},
+		Error:       func(error) {},
+		FakeImportC: true,
+	}
+	pkgName := file.Name.Name
+	tpkg, _ := conf.Check(pkgName, fset, []*ast.File{file}, info)
+	pkg := &packages.Package{
+		ID:        pkgName,
+		Name:      pkgName,
+		PkgPath:   pkgName,
+		Fset:      fset,
+		Syntax:    []*ast.File{file},
+		Types:     tpkg,
+		TypesInfo: info,
+	}
+	g := gosec.NewAnalyzer(gosec.NewConfig(), a.opts.Tests, true, false, 1, log.New(io.Discard, "", 0))
+	g.LoadRules(a.builders, a.supp)
+	g.CheckRules(pkg)
+	issues, _, _ = g.Report()
+	return issues, nil
+}
+
+// fakeImporter resolves every import to an empty, complete package named
+// after the last meaningful element of its path, so that type-checking one
+// file never needs the imported code.
+type fakeImporter struct{}
+
+func (fakeImporter) Import(path string) (*types.Package, error) {
+	p := types.NewPackage(path, guessName(path))
+	p.MarkComplete()
+	return p, nil
+}
+
+// guessName guesses the package name of an import path: the last element,
+// skipping a /vN major-version suffix, without a gopkg.in ".vN" suffix or a
+// "go-" prefix, with other characters that cannot start or be part of an
+// identifier removed.
+func guessName(path string) string {
+	parts := strings.Split(path, "/")
+	name := parts[len(parts)-1]
+	if len(parts) > 1 && len(name) > 1 && name[0] == 'v' && isDigits(name[1:]) {
+		name = parts[len(parts)-2]
+	}
+	if i := strings.Index(name, ".v"); i > 0 && isDigits(name[i+2:]) {
+		name = name[:i]
+	}
+	name = strings.TrimPrefix(name, "go-")
+	name = strings.TrimSuffix(name, "-go")
+	name = strings.TrimSuffix(name, ".go")
+	var b strings.Builder
+	for _, r := range name {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' && b.Len() > 0 {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "pkg"
+	}
+	return b.String()
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// severity maps a gosec score to a report severity.
+func severity(s issue.Score) string {
+	switch s {
+	case issue.High:
+		return report.SeverityHigh
+	case issue.Medium:
+		return report.SeverityMedium
+	case issue.Low:
+		return report.SeverityLow
+	}
+	return report.SeverityUnknown
+}
+
+// toFinding converts a gosec issue into a finding at path.
+func toFinding(is *issue.Issue, path string, lines [][]byte, dedup rules.Dedup) report.Finding {
+	line, endLine := parseLines(is.Line)
+	col, _ := strconv.Atoi(is.Col)
+	r := ruleFor(is.RuleID, "", severity(is.Severity))
+	r.Title = is.What
+	if is.Cwe != nil {
+		r.CWEs = []string{"CWE-" + is.Cwe.ID}
+	}
+	msg := fmt.Sprintf("%s (gosec %s, confidence %s)", is.What, is.RuleID, is.Confidence)
+	stable := dedup.Key(is.RuleID, normalized(lines, line, endLine))
+	f := r.Finding(Name+"/"+ModeSyntax, path, line, col, msg, "", stable)
+	if endLine > line {
+		f.Location.EndLine = endLine
+	}
+	if is.NoSec {
+		f.Suppressed = &report.Suppression{Kind: "inline", Reason: "#nosec"}
+	}
+	return f
+}
+
+// parseLines reads gosec's "12" or "12-14" line strings.
+func parseLines(s string) (int, int) {
+	a, b, ok := strings.Cut(s, "-")
+	start, _ := strconv.Atoi(a)
+	if !ok {
+		return start, start
+	}
+	end, _ := strconv.Atoi(b)
+	if end < start {
+		end = start
+	}
+	return start, end
+}
+
+// normalized returns the source of lines start..end (1-based) with runs of
+// white space collapsed, the line-independent identity of a finding.
+func normalized(lines [][]byte, start, end int) string {
+	if start < 1 || start > len(lines) {
+		return ""
+	}
+	if end > len(lines) {
+		end = len(lines)
+	}
+	if end-start > 20 {
+		end = start + 20
+	}
+	var parts []string
+	for _, l := range lines[start-1 : end] {
+		parts = append(parts, strings.Fields(string(l))...)
+	}
+	return strings.Join(parts, " ")
+}
+
+// errLine returns the line of the first go/parser error, or 0.
+func errLine(err error) int {
+	var el scanner.ErrorList
+	if errors.As(err, &el) && len(el) > 0 {
+		return el[0].Pos.Line
+	}
+	return 0
+}
+
+// stripPrefix removes virtualPrefix from an error text.
+func stripPrefix(s string) string { return strings.ReplaceAll(s, virtualPrefix, "") }
