@@ -7,16 +7,16 @@ import (
 
 // Rule ids.
 const (
-	RuleUserRoot     = "dockerfile-user-root"
-	RuleAddURL       = "dockerfile-add-url"
-	RuleCurlPipe     = "dockerfile-curl-pipe-shell"
-	RuleImageLatest  = "dockerfile-image-latest"
-	RuleImageDigest  = "dockerfile-image-not-pinned-digest"
-	RuleSecretEnv    = "dockerfile-secret-in-env"
-	RuleSudo         = "dockerfile-sudo"
-	RuleExposeSSH    = "dockerfile-expose-ssh"
-	RulePkgCache     = "dockerfile-package-cache"
-	RuleNoHealth     = "dockerfile-no-healthcheck"
+	RuleUserRoot    = "dockerfile-user-root"
+	RuleAddURL      = "dockerfile-add-url"
+	RuleCurlPipe    = "dockerfile-curl-pipe-shell"
+	RuleImageLatest = "dockerfile-image-latest"
+	RuleImageDigest = "dockerfile-image-not-pinned-digest"
+	RuleSecretEnv   = "dockerfile-secret-in-env"
+	RuleSudo        = "dockerfile-sudo"
+	RuleExposeSSH   = "dockerfile-expose-ssh"
+	RulePkgCache    = "dockerfile-package-cache"
+	RuleNoHealth    = "dockerfile-no-healthcheck"
 )
 
 var ruleList = []rules.Rule{
@@ -37,8 +37,8 @@ var ruleList = []rules.Rule{
 		Title:      "Base image uses the latest tag or no tag",
 		Help:       "An untagged or `latest` base image changes under you: builds are not reproducible and can pick up a broken or compromised image. Pin a version tag, ideally with a digest."},
 	{ID: RuleImageDigest, Kind: report.KindConfig, Severity: report.SeverityLow, CWEs: []string{"CWE-829"},
-		Title:      "Base image not pinned by digest",
-		Help:       "Tags are mutable. Pin the base image as `name:tag@sha256:<digest>` so the build uses exactly the image you reviewed."},
+		Title: "Base image not pinned by digest",
+		Help:  "Tags are mutable. Pin the base image as `name:tag@sha256:<digest>` so the build uses exactly the image you reviewed."},
 	{ID: RuleSecretEnv, Kind: report.KindSecret, Severity: report.SeverityHigh, CWEs: []string{"CWE-798", "CWE-538"},
 		References: []string{"DS031"},
 		Title:      "Secret in ENV or ARG",
