@@ -5,7 +5,9 @@ package deps
 import (
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/deps/cargo"
+	"github.com/shipgate/shipgate/plugins/deps/composerlock"
 	"github.com/shipgate/shipgate/plugins/deps/dotnetdeps"
+	"github.com/shipgate/shipgate/plugins/deps/gemlock"
 	"github.com/shipgate/shipgate/plugins/deps/gobinary"
 	"github.com/shipgate/shipgate/plugins/deps/gomod"
 	"github.com/shipgate/shipgate/plugins/deps/gradlelock"
@@ -13,8 +15,13 @@ import (
 	"github.com/shipgate/shipgate/plugins/deps/nodemodules"
 	"github.com/shipgate/shipgate/plugins/deps/npmlock"
 	"github.com/shipgate/shipgate/plugins/deps/nugetlock"
+	"github.com/shipgate/shipgate/plugins/deps/pipenv"
+	"github.com/shipgate/shipgate/plugins/deps/pipreqs"
 	"github.com/shipgate/shipgate/plugins/deps/pnpmlock"
+	"github.com/shipgate/shipgate/plugins/deps/poetry"
 	"github.com/shipgate/shipgate/plugins/deps/pom"
+	"github.com/shipgate/shipgate/plugins/deps/pydist"
+	"github.com/shipgate/shipgate/plugins/deps/uvlock"
 	"github.com/shipgate/shipgate/plugins/deps/yarnlock"
 )
 
@@ -33,5 +40,12 @@ func Analyzers() []plugins.Analyzer {
 		jar.New(),
 		nugetlock.New(),
 		pom.New(),
+		pipreqs.New(),
+		poetry.New(),
+		pipenv.New(),
+		uvlock.New(),
+		pydist.New(),
+		gemlock.New(),
+		composerlock.New(),
 	}
 }
