@@ -253,7 +253,7 @@ func addResult(sr *sarifRun, ruleID, severity, msg string, loc *report.Location,
 	if loc != nil && loc.Path != "" {
 		res.AddLocation(sarifLocation(loc))
 	}
-	res.SetPartialFingerPrint("primaryLocationLineHash", fp)
+	res.WithPartialFingerPrints(map[string]any{"primaryLocationLineHash": fp})
 	if sup != nil {
 		s := sarif.NewSuppression("external")
 		if sup.Kind == "inline" {
@@ -316,9 +316,12 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// guidFrom formats 16 bytes of a hash as a GUID.
+// guidFrom derives a name-based UUID (version 5 layout, RFC 9562) from a
+// seed, so that the same item gets the same id in every run.
 func guidFrom(seed string) string {
 	h := sha256.Sum256([]byte(seed))
+	h[6] = h[6]&0x0f | 0x50
+	h[8] = h[8]&0x3f | 0x80
 	x := hex.EncodeToString(h[:16])
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
