@@ -180,7 +180,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 
 	fset := token.NewFileSet()
 	file, perr := parser.ParseFile(fset, virtualPrefix+in.Path, data, parser.ParseComments)
-	if file == nil {
+	if file == nil || perr != nil && (!file.Package.IsValid() || len(file.Decls) == 0) {
 		return nil, &plugins.ParseError{Path: in.Path, Line: errLine(perr), Err: fmt.Errorf("parse Go: %w", perr)}
 	}
 	if ast.IsGenerated(file) {
@@ -223,7 +223,7 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File) (issues []*issue.I
 		FileVersions: map[*ast.File]string{},
 	}
 	conf := types.Config{
-		Importer:    fakeImporter{},
+		Importer:    newFakeImporter(file),
 		Error:       func(error) {},
 		FakeImportC: true,
 	}
@@ -247,13 +247,92 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File) (issues []*issue.I
 
 // fakeImporter resolves every import to an empty, complete package named
 // after the last meaningful element of its path, so that type-checking one
-// file never needs the imported code.
-type fakeImporter struct{}
+// file never needs the imported code. The types the file names through the
+// package (sql.DB in `db *sql.DB`, tls.Config in `&tls.Config{...}`) are
+// declared in it as empty named structs, so that gosec's type-based rules
+// (G201/G202 on *database/sql.DB, G402 on crypto/tls.Config) still match.
+type fakeImporter struct {
+	// typeNames maps an import path to the type names used from it.
+	typeNames map[string]map[string]bool
+}
 
-func (fakeImporter) Import(path string) (*types.Package, error) {
+func (fi fakeImporter) Import(path string) (*types.Package, error) {
 	p := types.NewPackage(path, guessName(path))
+	for name := range fi.typeNames[path] {
+		tn := types.NewTypeName(token.NoPos, p, name, nil)
+		types.NewNamed(tn, types.NewStruct(nil, nil), nil)
+		p.Scope().Insert(tn)
+	}
 	p.MarkComplete()
 	return p, nil
+}
+
+// newFakeImporter collects the qualified type names used in file.
+func newFakeImporter(file *ast.File) fakeImporter {
+	local := map[string]string{} // local import name -> path
+	for _, im := range file.Imports {
+		path, err := strconv.Unquote(im.Path.Value)
+		if err != nil {
+			continue
+		}
+		name := guessName(path)
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		local[name] = path
+	}
+	fi := fakeImporter{typeNames: map[string]map[string]bool{}}
+	var mark func(e ast.Expr)
+	mark = func(e ast.Expr) {
+		switch t := e.(type) {
+		case *ast.StarExpr:
+			mark(t.X)
+		case *ast.ArrayType:
+			mark(t.Elt)
+		case *ast.MapType:
+			mark(t.Key)
+			mark(t.Value)
+		case *ast.ChanType:
+			mark(t.Value)
+		case *ast.Ellipsis:
+			mark(t.Elt)
+		case *ast.IndexExpr:
+			mark(t.X)
+		case *ast.IndexListExpr:
+			mark(t.X)
+		case *ast.ParenExpr:
+			mark(t.X)
+		case *ast.SelectorExpr:
+			if x, ok := t.X.(*ast.Ident); ok {
+				if path, ok := local[x.Name]; ok {
+					if fi.typeNames[path] == nil {
+						fi.typeNames[path] = map[string]bool{}
+					}
+					fi.typeNames[path][t.Sel.Name] = true
+				}
+			}
+		}
+	}
+	ast.Inspect(file, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.Field:
+			mark(t.Type)
+		case *ast.ValueSpec:
+			mark(t.Type)
+		case *ast.CompositeLit:
+			mark(t.Type)
+		case *ast.TypeSpec:
+			mark(t.Type)
+		case *ast.TypeAssertExpr:
+			mark(t.Type)
+		case *ast.CallExpr:
+			if id, ok := t.Fun.(*ast.Ident); ok && (id.Name == "new" || id.Name == "make") && len(t.Args) > 0 {
+				mark(t.Args[0])
+			}
+		}
+		return true
+	})
+	return fi
 }
 
 // guessName guesses the package name of an import path: the last element,

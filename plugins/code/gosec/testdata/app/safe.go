@@ -35,5 +35,5 @@ func SafeToken() []byte {
 
 // SafePerms writes a private file.
 func SafePerms() {
-	os.WriteFile("/tmp/y", []byte("y"), 0o600)
+	os.WriteFile("data/y", []byte("y"), 0o600)
 }

@@ -14,7 +14,8 @@ import (
 
 // Query builds SQL by formatting.
 func Query(db *sql.DB, name string) {
-	db.Query(fmt.Sprintf("SELECT * FROM users WHERE name = '%s'", name))
+	q := fmt.Sprintf("SELECT * FROM users WHERE name = '%s'", name)
+	db.Query(q)
 }
 
 // Concat builds SQL by concatenation.
@@ -47,6 +48,9 @@ func Token() int {
 func Perms() {
 	os.WriteFile("/tmp/x", []byte("x"), 0o777)
 }
+
+// Password is a hard-coded credential: G101 is left to the secrets analyzer.
+var Password = "hunter2-Sup3rS3cret-Value"
 
 // Serve has no timeouts.
 func Serve() {
