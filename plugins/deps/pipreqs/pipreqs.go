@@ -160,6 +160,7 @@ func (p *parser) file(name string, r io.Reader, depth int) error {
 		inVia     bool
 		tooLong   bool
 		firstLine = true
+		scratch   []byte // reused line buffer
 	)
 	flush := func() error {
 		if err := p.ctx.Err(); err != nil {
@@ -175,7 +176,8 @@ func (p *parser) file(name string, r io.Reader, depth int) error {
 		return nil
 	}
 	for {
-		raw, overflow, err := readLine(br)
+		raw, overflow, err := readLine(br, scratch)
+		scratch = raw[:0:cap(raw)]
 		if err != nil && !errors.Is(err, io.EOF) {
 			if depth == 0 {
 				return fmt.Errorf("read %s: %w", name, err)
@@ -183,7 +185,7 @@ func (p *parser) file(name string, r io.Reader, depth int) error {
 			p.errorf(name, lineNo, "read: %v", err)
 			return nil
 		}
-		if raw == nil && errors.Is(err, io.EOF) {
+		if len(raw) == 0 && !overflow && errors.Is(err, io.EOF) {
 			break
 		}
 		lineNo++
@@ -203,7 +205,7 @@ func (p *parser) file(name string, r io.Reader, depth int) error {
 			}
 			continue
 		}
-		isComment := commentIndex(string(raw)) >= 0
+		isComment := commentIndex(raw) >= 0
 		if isComment && len(logical) == 0 {
 			// A comment-only line: pip-compile's "# via" annotations.
 			if trimmed := bytes.TrimSpace(raw); trimmed[0] == '#' {
@@ -248,8 +250,9 @@ func (p *parser) file(name string, r io.Reader, depth int) error {
 
 // readLine returns the next line (with its newline) and whether it was
 // longer than maxLine, in which case the rest of it is discarded.
-func readLine(br *bufio.Reader) ([]byte, bool, error) {
-	var buf []byte
+// The returned slice is only valid until the next call with the same buf.
+func readLine(br *bufio.Reader, buf []byte) ([]byte, bool, error) {
+	buf = buf[:0]
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(buf)+len(chunk) <= maxLine {
@@ -271,7 +274,7 @@ func readLine(br *bufio.Reader) ([]byte, bool, error) {
 			continue
 		case errors.Is(err, io.EOF):
 			if len(buf) == 0 {
-				return nil, false, io.EOF
+				return buf, false, io.EOF
 			}
 			return buf, false, io.EOF
 		default:
@@ -282,7 +285,7 @@ func readLine(br *bufio.Reader) ([]byte, bool, error) {
 
 // commentIndex returns where the comment of a line starts, or -1: a "#"
 // at the start of the line or after whitespace (pip's COMMENT_RE).
-func commentIndex(s string) int {
+func commentIndex[T string | []byte](s T) int {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '#' && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t') {
 			return i
