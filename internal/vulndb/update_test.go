@@ -139,8 +139,9 @@ func TestUpdateNotFoundIsNotRetried(t *testing.T) {
 	}
 }
 
-// blobFault rewrites the body of GET blob responses for digest.
-func blobFault(digest string, rewrite func([]byte) []byte) func(http.Handler) http.Handler {
+// blobFault rewrites the body of GET blob responses for digest; chunked
+// drops the Content-Length header so the client cannot pre-check the size.
+func blobFault(digest string, chunked bool, rewrite func([]byte) []byte) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+digest) {
@@ -152,6 +153,9 @@ func blobFault(digest string, rewrite func([]byte) []byte) func(http.Handler) ht
 			body := rewrite(rec.Body.Bytes())
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.WriteHeader(rec.Code)
+			if chunked {
+				w.(http.Flusher).Flush()
+			}
 			_, _ = w.Write(body)
 		})
 	}
@@ -160,23 +164,32 @@ func blobFault(digest string, rewrite func([]byte) []byte) func(http.Handler) ht
 func TestUpdateCorruptBlobKeepsOldDB(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		chunked bool
 		rewrite func([]byte) []byte
 		want    string
 	}{
-		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }, ""},
-		{"flipped byte", func(b []byte) []byte {
+		{"truncated", false, func(b []byte) []byte { return b[:len(b)/2] }, "does not match expected size"},
+		{"truncated chunked", true, func(b []byte) []byte { return b[:len(b)/2] }, "error verifying size"},
+		{"appended junk", false, func(b []byte) []byte { return append(append([]byte(nil), b...), "junk"...) }, "does not match expected size"},
+		{"corrupt deflate data", false, func(b []byte) []byte {
 			c := append([]byte(nil), b...)
-			c[len(c)-10] ^= 0xff // inside the gzip trailer/data
+			c[len(c)-10] ^= 0xff
 			return c
-		}, ""},
-		{"appended junk", func(b []byte) []byte { return append(append([]byte(nil), b...), "junk"...) }, ""},
+		}, "flate: corrupt input"},
+		// The gzip MTIME field is covered by no checksum of gzip or tar:
+		// only the layer digest catches this change.
+		{"digest mismatch only", true, func(b []byte) []byte {
+			c := append([]byte(nil), b...)
+			c[4] ^= 0x01
+			return c
+		}, "checksum"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var digest atomic.Value
 			digest.Store("none")
 			host := newRegistry(t, func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					blobFault(digest.Load().(string), tc.rewrite)(next).ServeHTTP(w, r)
+					blobFault(digest.Load().(string), tc.chunked, tc.rewrite)(next).ServeHTTP(w, r)
 				})
 			})
 			repo, d := pushArtifact(t, host, fixV2.tgz)
@@ -184,10 +197,9 @@ func TestUpdateCorruptBlobKeepsOldDB(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "db")
 			installFixture(t, dir, fixV1)
 			err := Update(context.Background(), dir, testOptions(t, repo))
-			if err == nil {
-				t.Fatal("Update with corrupt blob succeeded")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Update = %v, want error containing %q", err, tc.want)
 			}
-			t.Logf("error: %v", err)
 			assertDB(t, dir, fixV1)
 			assertNoLeftovers(t, dir)
 		})
