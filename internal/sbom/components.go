@@ -43,10 +43,12 @@ const (
 	PropVulnStatus      = "shipgate:vulnerability:status"
 	PropVulnNew         = "shipgate:new"
 	PropCWE             = "shipgate:cwe"
+	PropReference       = "shipgate:reference"
 	PropSuppressedKind  = "shipgate:suppressed:kind"
 	PropSuppressedBy    = "shipgate:suppressed:source"
 	PropSuppressedWhy   = "shipgate:suppressed:reason"
 	PropPackageName     = "shipgate:packageName"
+	PropPackageRef      = "shipgate:packageRef"
 )
 
 // builder holds what the parts of the BOM share: the packages in output

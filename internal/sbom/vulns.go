@@ -2,10 +2,12 @@ package sbom
 
 import (
 	"cmp"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
@@ -34,13 +36,19 @@ func (b *builder) vulnerabilities() []cdx.Vulnerability {
 func (b *builder) vulnerability(v *report.Vulnerability, refOf map[string]string) cdx.Vulnerability {
 	ref := cmp.Or(refOf[v.PackageRef], v.PackageRef)
 	c := cdx.Vulnerability{
-		BOMRef:      b.unique(v.ID + "/" + ref),
+		BOMRef:      b.unique(cmp.Or(v.ID, "unknown") + "/" + ref),
 		ID:          cmp.Or(v.ID, "unknown"),
 		Description: v.Description,
 		Detail:      v.Title,
 	}
-	if ds := v.DataSource; ds != nil && (ds.Name != "" || ds.URL != "") {
-		c.Source = &cdx.Source{Name: cmp.Or(ds.Name, ds.ID), URL: ds.URL}
+	var props []cdx.Property
+	if ds := v.DataSource; ds != nil && (ds.Name != "" || ds.ID != "" || ds.URL != "") {
+		c.Source = &cdx.Source{Name: cmp.Or(ds.Name, ds.ID)}
+		if isURL(ds.URL) {
+			c.Source.URL = ds.URL
+		} else {
+			props = addProp(props, PropReference, ds.URL)
+		}
 	} else if s := sourceOf(v.ID); s != nil {
 		c.Source = s
 	}
@@ -50,7 +58,6 @@ func (b *builder) vulnerability(v *report.Vulnerability, refOf map[string]string
 	if rs := ratings(v); len(rs) > 0 {
 		c.Ratings = &rs
 	}
-	var props []cdx.Property
 	cwes, bad := cweIDs(v.CWEs)
 	if len(cwes) > 0 {
 		c.CWEs = &cwes
@@ -58,8 +65,12 @@ func (b *builder) vulnerability(v *report.Vulnerability, refOf map[string]string
 	for _, s := range bad {
 		props = addProp(props, PropCWE, s)
 	}
-	if advs := advisories(v.References); len(advs) > 0 {
+	advs, other := advisories(v.References)
+	if len(advs) > 0 {
 		c.Advisories = &advs
+	}
+	for _, r := range other {
+		props = addProp(props, PropReference, r)
 	}
 	if v.PublishedDate != nil && !v.PublishedDate.IsZero() {
 		c.Published = v.PublishedDate.UTC().Format(time.RFC3339)
@@ -80,11 +91,17 @@ func (b *builder) vulnerability(v *report.Vulnerability, refOf map[string]string
 			}
 		}
 	}
-	aff := cdx.Affects{Ref: ref}
-	if v.InstalledVersion != "" {
-		aff.Range = &[]cdx.AffectedVersions{{Version: v.InstalledVersion, Status: status}}
+	// Affects names the package's component; a package reference that
+	// names no component is kept as a property, never as a dangling ref.
+	if to, ok := refOf[v.PackageRef]; ok {
+		aff := cdx.Affects{Ref: to}
+		if v.InstalledVersion != "" {
+			aff.Range = &[]cdx.AffectedVersions{{Version: v.InstalledVersion, Status: status}}
+		}
+		c.Affects = &[]cdx.Affects{aff}
+	} else {
+		props = addProp(props, PropPackageRef, v.PackageRef)
 	}
-	c.Affects = &[]cdx.Affects{aff}
 
 	props = addProp(props, PropPackageName, v.PackageName)
 	props = addProp(props, PropVulnStatus, v.Status)
@@ -251,17 +268,31 @@ func cweIDs(in []string) (ids []int, other []string) {
 	return slices.Compact(ids), other
 }
 
-// advisories are the references as advisory URLs, unique and sorted.
-func advisories(refs []string) []cdx.Advisory {
+// advisories are the references that are URLs as advisories, unique and
+// sorted; the others are returned apart.
+func advisories(refs []string) (out []cdx.Advisory, other []string) {
 	urls := slices.Clone(refs)
 	slices.Sort(urls)
-	var out []cdx.Advisory
 	for _, u := range slices.Compact(urls) {
-		if u = strings.TrimSpace(u); u != "" {
+		switch u = strings.TrimSpace(u); {
+		case u == "":
+		case isURL(u):
 			out = append(out, cdx.Advisory{URL: u})
+		default:
+			other = append(other, u)
 		}
 	}
-	return out
+	return out, other
+}
+
+// isURL reports whether s is an absolute http(s) URL without spaces or
+// control characters, which CycloneDX's iri-reference fields accept.
+func isURL(s string) bool {
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f || r == utf8.RuneError }) || !utf8.ValidString(s) {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // vexJustifications maps OpenVEX and CSAF justifications, and CycloneDX's
