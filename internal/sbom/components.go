@@ -135,15 +135,18 @@ func (b *builder) metadata() *cdx.Metadata {
 	return m
 }
 
-// targetName names the scanned target.
+// targetName names the scanned target: the name the user gave, or the base
+// name of the directory when that was "." or nothing.
 func targetName(r *report.Report) string {
-	if r.Target.Name != "" {
+	switch r.Target.Name {
+	case "", ".", "./":
+	default:
 		return r.Target.Name
 	}
 	if r.Target.Path != "" {
 		return path.Base(strings.ReplaceAll(r.Target.Path, "\\", "/"))
 	}
-	return "unknown"
+	return cmp.Or(r.Target.Name, "unknown")
 }
 
 // imageDigest is the image's manifest digest (from its first repo digest),

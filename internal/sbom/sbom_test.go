@@ -168,7 +168,7 @@ func cases(t testing.TB) map[string]*report.Report {
 	}
 	out := map[string]*report.Report{
 		"image": imageReport(),
-		"empty": {SchemaVersion: report.SchemaVersion, Tool: report.Tool{Name: "shipgate"}, Target: report.Target{Type: "filesystem", Path: "/src/empty"}},
+		"empty": {SchemaVersion: report.SchemaVersion, Tool: report.Tool{Name: "shipgate"}, Target: report.Target{Type: "filesystem", Name: ".", Path: "/src/empty"}},
 	}
 	for k, v := range eng {
 		out[k] = v
@@ -561,6 +561,27 @@ func TestImageContent(t *testing.T) {
 	}
 	if ign.Analysis != nil || (*ign.Ratings)[0].Severity != cdx.SeverityUnknown || !slices.Contains(*ign.Properties, cdx.Property{Name: sbom.PropSuppressedKind, Value: "ignore-file"}) {
 		t.Errorf("ignore-file suppression: %+v", ign)
+	}
+}
+
+func TestTargetName(t *testing.T) {
+	for _, tc := range []struct {
+		target report.Target
+		want   string
+	}{
+		{report.Target{Type: "filesystem", Name: ".", Path: "/src/shop"}, "shop"},
+		{report.Target{Type: "filesystem", Name: "services/api", Path: "/src/services/api"}, "services/api"},
+		{report.Target{Type: "filesystem", Path: `C:\src\win`}, "win"},
+		{report.Target{Type: "filesystem", Name: "."}, "."},
+		{report.Target{}, "unknown"},
+	} {
+		bom, err := sbom.Convert(&report.Report{Target: tc.target}, sbom.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := bom.Metadata.Component; c.Name != tc.want || c.Type != cdx.ComponentTypeApplication {
+			t.Errorf("%+v: component %q %s, want %q", tc.target, c.Name, c.Type, tc.want)
+		}
 	}
 }
 
