@@ -11,6 +11,7 @@ import (
 // simulated runner: inputs from INPUT_*, outputs to GITHUB_OUTPUT, the
 // summary to GITHUB_STEP_SUMMARY, annotations on stdout.
 func TestGitHubActionsRunner(t *testing.T) {
+	withDB(t)
 	ws := t.TempDir()
 	out := filepath.Join(ws, "github_output")
 	summary := filepath.Join(ws, "step_summary")
@@ -77,6 +78,7 @@ func TestGitHubActionsErrorVerdict(t *testing.T) {
 // Outside a runner (GITHUB_OUTPUT unset) nothing is written and nothing
 // panics, even with GITHUB_ACTIONS=true.
 func TestGitHubActionsWithoutFiles(t *testing.T) {
+	withDB(t)
 	t.Setenv("GITHUB_ACTIONS", "true")
 	t.Setenv("GITHUB_OUTPUT", "")
 	t.Setenv("GITHUB_STEP_SUMMARY", "")

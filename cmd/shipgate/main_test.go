@@ -9,8 +9,19 @@ import (
 	"strings"
 	"testing"
 
+	vulndbfixture "github.com/shipgate/shipgate/fixtures/vulndb"
 	"github.com/shipgate/shipgate/internal/report"
 )
+
+// withDB points the scan at a fixture vulnerability database (through
+// SHIPGATE_CACHE_DIR) and forbids downloads.
+func withDB(t *testing.T) string {
+	t.Helper()
+	cache := t.TempDir()
+	vulndbfixture.Build(t, filepath.Join(cache, "db"), vulndbfixture.Files("lang.yaml", "os.yaml", "vulnerability.yaml")...)
+	t.Setenv("SHIPGATE_CACHE_DIR", cache)
+	return cache
+}
 
 // shipgate runs the CLI in-process and returns stdout, stderr and the exit code.
 func shipgate(t *testing.T, args ...string) (string, string, int) {
@@ -30,6 +41,7 @@ func decode(t *testing.T, data []byte) *report.Report {
 }
 
 func TestExitCodes(t *testing.T) {
+	withDB(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -37,6 +49,9 @@ func TestExitCodes(t *testing.T) {
 		inStderr string
 	}{
 		{"scan passes", []string{"scan", "testdata/mixed/good", "-q"}, 0, ""},
+		{"fixable HIGH in a non-dev package fails", []string{"scan", "testdata/vulnerable", "--skip-db-update"}, 1, "FAIL: 1 fixable CRITICAL/HIGH vulnerabilities in non-dev packages: CVE-2021-23337 in lodash 4.17.20 (fixed in 4.17.21)"},
+		{"suppressed by VEX passes", []string{"scan", "testdata/vulnerable", "--skip-db-update", "--vex", "testdata/lodash.openvex.json"}, 0, "PASS"},
+		{"no database offline is an error", []string{"scan", "testdata/vulnerable", "--offline", "--db-dir", "testdata/nodb"}, 2, "vulnerabilities were not checked"},
 		{"sbom with a broken file exits 0", []string{"sbom", "testdata/mixed", "-o", "json"}, 0, "broken/Cargo.lock:"},
 		{"sbom --strict exits 2", []string{"sbom", "testdata/mixed", "-o", "json", "--strict"}, 2, "--strict: 1 files could not be analysed"},
 		{"scan --strict exits 2", []string{"scan", "testdata/mixed", "--strict"}, 2, "ERROR: --strict"},
@@ -83,6 +98,7 @@ func TestBadFileDoesNotStopTheScan(t *testing.T) {
 }
 
 func TestOutputsToFiles(t *testing.T) {
+	withDB(t)
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "out", "report.json")
 	stdout, stderr, code := shipgate(t, "scan", "testdata/mixed/good", "-o", "table", "-o", "json="+jsonPath)
@@ -109,6 +125,7 @@ func TestOutputsToFiles(t *testing.T) {
 }
 
 func TestConfigFileAndFlagPrecedence(t *testing.T) {
+	withDB(t)
 	dir := t.TempDir()
 	lock, _ := os.ReadFile("testdata/mixed/good/Cargo.lock")
 	os.MkdirAll(filepath.Join(dir, "a"), 0o755)

@@ -55,7 +55,7 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.platform, "platform", "", "`OS/ARCH[/VARIANT]` to pick from a multi-platform image (default linux/amd64)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
 	fl.StringVar(&f.verifyKey, "verify-key", "", "check the image's cosign signature with the public `KEY` (PEM, ECDSA P-256); the result is image.signature in the report")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $XDG_CACHE_HOME/shipgate)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
 	fl.StringVar(&f.gitlabVer, "gitlab-schema-version", output.DefaultGitLabSchemaVersion, "security-report schema `VERSION` for gitlab-* outputs (15.x.y)")
 }
 
@@ -134,6 +134,9 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 	}
 	r.cacheDir = f.cacheDir
 	if r.cacheDir == "" {
+		r.cacheDir = os.Getenv("SHIPGATE_CACHE_DIR")
+	}
+	if r.cacheDir == "" {
 		if d, err := os.UserCacheDir(); err == nil {
 			r.cacheDir = filepath.Join(d, "shipgate")
 		}
@@ -193,6 +196,7 @@ func (a *app) formats() output.Registry {
 
 func (a *app) scanCommand() *cobra.Command {
 	f := &scanFlags{}
+	db := &dbFlags{}
 	cmd := &cobra.Command{
 		Use:   "scan [ROOT]",
 		Short: "Scan a directory, match vulnerabilities, and gate",
@@ -232,6 +236,9 @@ things as the flags; flags win.`,
 			if err != nil {
 				return err
 			}
+			if err := a.matchVulnerabilities(cmd.Context(), rep, r, db); err != nil {
+				return err
+			}
 			if err := a.postprocess(rep, r, f); err != nil {
 				return err
 			}
@@ -251,6 +258,7 @@ things as the flags; flags win.`,
 		},
 	}
 	f.register(cmd, "code,deps")
+	db.register(cmd)
 	cmd.Flags().StringArrayVar(&f.vex, "vex", nil, "apply a CycloneDX VEX or OpenVEX `FILE`: not_affected and fixed statements suppress, repeatable")
 	cmd.Flags().StringVar(&f.baseline, "baseline", "", "mark vulnerabilities and findings new or existing against an earlier JSON `REPORT`")
 	return cmd

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/internal/sbom"
 )
 
 // Options carries what some formats need beyond the report.
@@ -66,6 +67,9 @@ func Default() Registry {
 		"sarif":    WriteSARIF,
 		"markdown": WriteMarkdown,
 		"junit":    WriteJUnit,
+
+		"cyclonedx-json": cyclonedxWriter(sbom.JSON),
+		"cyclonedx-xml":  cyclonedxWriter(sbom.XML),
 
 		"gitlab-dependency-scanning": gitlabWriter("dependency_scanning"),
 		"gitlab-container-scanning":  gitlabWriter("container_scanning"),
