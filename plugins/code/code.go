@@ -1,0 +1,33 @@
+// Package code lists the analyzers of the code stage: secrets, and
+// misconfiguration of Dockerfiles, Kubernetes manifests and CI workflows.
+package code
+
+import (
+	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/code/dockerfile"
+	"github.com/shipgate/shipgate/plugins/code/kubernetes"
+	"github.com/shipgate/shipgate/plugins/code/rules"
+	"github.com/shipgate/shipgate/plugins/code/secrets"
+	"github.com/shipgate/shipgate/plugins/code/workflows"
+)
+
+// Analyzers returns a new instance of every code-stage analyzer.
+func Analyzers() []plugins.Analyzer {
+	return []plugins.Analyzer{
+		secrets.New(),
+		dockerfile.New(),
+		kubernetes.New(),
+		workflows.New(),
+	}
+}
+
+// Rules returns the metadata of every rule of the code-stage analyzers
+// (for SARIF's rule table and the documentation).
+func Rules() []rules.Rule {
+	var out []rules.Rule
+	out = append(out, secrets.Rules()...)
+	out = append(out, dockerfile.Rules()...)
+	out = append(out, kubernetes.Rules()...)
+	out = append(out, workflows.Rules()...)
+	return out
+}
