@@ -97,15 +97,13 @@ var puncts = []string{
 
 // lexer tokenizes one source file.
 type lexer struct {
-	src        string
-	fam        family
-	pos        int
-	line, col  int // of pos
-	toks       []Token
-	depth      int
-	nl         bool
-	maxTokens  int
-	overflowed bool
+	src       string
+	fam       family
+	pos       int
+	line, col int // of pos
+	toks      []Token
+	depth     int
+	nl        bool
 }
 
 // Tokenize splits src, a file of the given language (python, javascript,
@@ -157,11 +155,12 @@ func (lx *lexer) emit(k Kind, start, line, col int) {
 		}
 	}
 	// End position: the last byte.
-	el, ec := lx.line, lx.col-1
-	if ec < 1 {
-		el, ec = lx.line-1, 1
-		if i := strings.LastIndexByte(lx.src[:lx.pos-1], '\n'); true {
-			ec = lx.pos - 1 - i
+	el, ec := line, col+len(text)-1
+	if n := strings.Count(text, "\n"); n > 0 {
+		el = line + n
+		ec = len(text) - 1 - strings.LastIndexByte(text, '\n')
+		if ec < 1 {
+			ec = 1
 		}
 	}
 	lx.toks = append(lx.toks, Token{Kind: k, Text: text, Line: line, Col: col, EndLine: el, EndCol: ec, NL: lx.nl, Depth: lx.depth})
@@ -206,7 +205,7 @@ func (lx *lexer) run() {
 			lx.number()
 			lx.emit(Number, start, line, col)
 		case c == '"' || c == '\'':
-			k := lx.quoted(lx.fam == famPython && false)
+			k := lx.quoted()
 			lx.emit(k, start, line, col)
 		case c == '`' && lx.fam == famJS:
 			k := lx.template()
@@ -297,7 +296,7 @@ func (lx *lexer) number() {
 // quoted scans a '...' or "..." literal (and Java text blocks / Python
 // triple quotes) starting at pos. Single-line literals end at an unescaped
 // newline (error recovery: a stray apostrophe damages one line only).
-func (lx *lexer) quoted(_ bool) Kind {
+func (lx *lexer) quoted() Kind {
 	q := lx.src[lx.pos]
 	triple := lx.peek(1) == q && lx.peek(2) == q && (lx.fam == famPython || lx.fam == famJava && q == '"')
 	if triple {
@@ -392,8 +391,6 @@ func (lx *lexer) pyPrefixedString() (Kind, bool) {
 	if i == lx.pos || i >= len(lx.src) || (lx.src[i] != '"' && lx.src[i] != '\'') {
 		return 0, false
 	}
-	raw := strings.ContainsAny(lx.src[lx.pos:i], "rR")
-	_ = raw
 	lx.advance(i - lx.pos)
 	q := lx.src[lx.pos]
 	if lx.peek(1) == q && lx.peek(2) == q {
