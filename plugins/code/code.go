@@ -5,8 +5,10 @@ package code
 import (
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/code/dockerfile"
+	"github.com/shipgate/shipgate/plugins/code/gosec"
 	"github.com/shipgate/shipgate/plugins/code/kubernetes"
 	"github.com/shipgate/shipgate/plugins/code/rules"
+	"github.com/shipgate/shipgate/plugins/code/sast"
 	"github.com/shipgate/shipgate/plugins/code/secrets"
 	"github.com/shipgate/shipgate/plugins/code/workflows"
 )
@@ -18,6 +20,8 @@ func Analyzers() []plugins.Analyzer {
 		dockerfile.New(),
 		kubernetes.New(),
 		workflows.New(),
+		gosec.New(),
+		sast.New(),
 	}
 }
 
