@@ -239,10 +239,35 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File) (issues []*issue.I
 		TypesInfo: info,
 	}
 	g := gosec.NewAnalyzer(gosec.NewConfig(), a.opts.Tests, true, false, 1, log.New(io.Discard, "", 0))
-	g.LoadRules(a.builders, a.supp)
+	g.LoadRules(memoBuilders(a.builders), a.supp)
 	g.CheckRules(pkg)
 	issues, _, _ = g.Report()
 	return issues, nil
+}
+
+// memoBuilders wraps gosec's rule builders so that each rule is built once
+// per file: gosec's LoadRules builds every rule and its CheckRules builds
+// them all again for the package walk (rule construction compiles regular
+// expressions and is half the cost of a small file). Both get the same
+// fresh instances, so no rule state is shared between files.
+func memoBuilders(in map[string]gosec.RuleBuilder) map[string]gosec.RuleBuilder {
+	type built struct {
+		r     gosec.Rule
+		nodes []ast.Node
+	}
+	cache := make(map[string]built, len(in))
+	out := make(map[string]gosec.RuleBuilder, len(in))
+	for id, b := range in {
+		out[id] = func(id string, c gosec.Config) (gosec.Rule, []ast.Node) {
+			if v, ok := cache[id]; ok {
+				return v.r, v.nodes
+			}
+			r, nodes := b(id, c)
+			cache[id] = built{r, nodes}
+			return r, nodes
+		}
+	}
+	return out
 }
 
 // fakeImporter resolves every import to an empty, complete package named

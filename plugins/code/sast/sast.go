@@ -1,7 +1,7 @@
 // Package sast is Shipgate's rule engine for Python, JavaScript/TypeScript
 // and Java source code.
 //
-// Rules are written in a small YAML format (docs/rules.md): metadata plus
+// Rules are written in a small YAML format (plugins/code/sast/docs/rules.md): metadata plus
 // token-sequence patterns such as `subprocess.$F(... shell=True ...)` or
 // `$C.execute($STR + ...)`. The built-in rules live in rules/*.yaml and are
 // embedded; LoadRules reads a user's rule file in the same format.

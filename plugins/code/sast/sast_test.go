@@ -386,3 +386,25 @@ func BenchmarkScan(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(files)), "files/op")
 }
+
+// TestDocExamples parses every YAML example of docs/rules.md.
+func TestDocExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("docs", "rules.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(data, -1)
+	if len(blocks) < 2 {
+		t.Fatalf("%d yaml blocks", len(blocks))
+	}
+	for i, b := range blocks {
+		rs, err := ParseRules(fmt.Sprintf("rules.md block %d", i+1), b[1])
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if _, err := NewWith(Options{Rules: rs, NoBuiltin: true}).Analyze(context.Background(), inputOf("a.py", "os.system(x)\n")); err != nil {
+			t.Error(err)
+		}
+	}
+}

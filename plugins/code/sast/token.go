@@ -57,7 +57,8 @@ type Token struct {
 	Line, Col, EndLine, EndCol int
 	// NL is true when the token is the first of its line.
 	NL bool
-	// Depth is the bracket nesting depth ((, [ and {) before the token.
+	// Depth is the bracket nesting depth ((, [ and {) around the token; an
+	// opening and its closing bracket have the depth of their surroundings.
 	Depth int
 }
 
