@@ -83,8 +83,11 @@ func (c *check) gitlabJob(job *yaml.Node, name string) {
 }
 
 // scalars flattens a script value: a string, or a list of strings and
-// nested lists (GitLab allows one level of nesting from !reference).
-func scalars(n *yaml.Node) []*yaml.Node {
+// nested lists (GitLab allows nesting from !reference). Nesting is followed
+// two levels deep only: aliases could otherwise make the walk exponential.
+func scalars(n *yaml.Node) []*yaml.Node { return scalarsDepth(n, 0) }
+
+func scalarsDepth(n *yaml.Node, depth int) []*yaml.Node {
 	n = yamlx.Resolve(n)
 	if n == nil {
 		return nil
@@ -101,8 +104,8 @@ func scalars(n *yaml.Node) []*yaml.Node {
 			}
 			if c.Kind == yaml.ScalarNode {
 				out = append(out, c)
-			} else if c.Kind == yaml.SequenceNode {
-				out = append(out, scalars(c)...)
+			} else if c.Kind == yaml.SequenceNode && depth < 2 {
+				out = append(out, scalarsDepth(c, depth+1)...)
 			}
 		}
 		return out
