@@ -234,20 +234,31 @@ func (p *Policy) run(ctx context.Context, in Input, fn string) ([]byte, []byte, 
 		WithNanotime(func() int64 { return 1 }, sys.ClockResolution(1)).
 		WithRandSource(rand.NewChaCha8(seed))
 	began := time.Now()
+	out, err := p.instantiateAndCall(ctx, cfg, doc, fn, stdout, logs, began)
+	if logs.truncated {
+		e.opts.Logger.Warn("policy log output truncated", "policy", p.Name, "limit", e.opts.MaxOutput)
+	}
+	return out, logs.buf.Bytes(), err
+}
+
+// instantiateAndCall runs one instance to completion, classifies any failure
+// and closes the instance.
+func (p *Policy) instantiateAndCall(ctx context.Context, cfg wazero.ModuleConfig, doc []byte, fn string, stdout, logs *capWriter, began time.Time) ([]byte, error) {
 	var out []byte
 	var mod api.Module
+	var err error
 	if p.Info.Shape == ShapeCommand {
-		mod, err = e.rt.InstantiateModule(ctx, p.compiled, cfg.WithStdin(bytes.NewReader(doc)))
+		mod, err = p.engine.rt.InstantiateModule(ctx, p.compiled, cfg.WithStdin(bytes.NewReader(doc)))
 		var exit *sys.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 0 {
 			err = nil
 		}
 		out = stdout.buf.Bytes()
 		if err == nil && stdout.truncated {
-			err = &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("decision exceeds the %d-byte output limit", e.opts.MaxOutput)}
+			err = &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("decision exceeds the %d-byte output limit", p.engine.opts.MaxOutput)}
 		}
 	} else {
-		mod, err = e.rt.InstantiateModule(ctx, p.compiled, cfg.WithStartFunctions())
+		mod, err = p.engine.rt.InstantiateModule(ctx, p.compiled, cfg.WithStartFunctions())
 		if err == nil {
 			out, err = p.callReactor(ctx, mod, doc, fn)
 		}
@@ -258,10 +269,7 @@ func (p *Policy) run(ctx context.Context, in Input, fn string) ([]byte, []byte, 
 	if mod != nil {
 		_ = mod.Close(context.WithoutCancel(ctx))
 	}
-	if logs.truncated {
-		e.opts.Logger.Warn("policy log output truncated", "policy", p.Name, "limit", e.opts.MaxOutput)
-	}
-	return out, logs.buf.Bytes(), err
+	return out, err
 }
 
 // callReactor runs the reactor protocol of sdk/ABI.md §3.1.

@@ -41,9 +41,11 @@ type Options struct {
 	// Logger receives the policies' log lines; nil discards them.
 	Logger *slog.Logger
 	// NoInterrupt compiles modules without wazero's context-done checks
-	// (WithCloseOnContextDone). Evaluation is then faster but a policy that
-	// never returns is not stopped at the deadline: use it only for trusted
-	// policies or benchmarks.
+	// (WithCloseOnContextDone), which make Go-built policies 4-6x slower.
+	// Only for trusted modules and benchmarks: without the checks, a module
+	// that never returns is not stopped, and since the Go runtime cannot
+	// preempt compiled WebAssembly, the next garbage collection then stalls
+	// the whole host (measured: abandoning such an instance hung the tests).
 	NoInterrupt bool
 }
 

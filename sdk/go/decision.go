@@ -69,3 +69,12 @@ func Evaluate(f func(Input) Decision, input []byte) ([]byte, error) {
 	}
 	return json.Marshal(d)
 }
+
+// Metadata describes a policy (sdk/ABI.md §5).
+type Metadata struct {
+	Name        string `json:"name"`
+	Version     string `json:"version,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Params is a JSON Schema of policy.params.
+	Params json.RawMessage `json:"params,omitempty"`
+}

@@ -12,6 +12,7 @@ import (
 // evaluation, so this state never outlives it).
 var (
 	registered func(Input) Decision
+	metadata   []byte
 	inputBuf   []byte
 	outputBuf  []byte
 )
@@ -19,6 +20,17 @@ var (
 // Register makes f the reactor-shape policy. Call it from init; the host calls
 // shipgate_alloc and shipgate_evaluate after _initialize has run init.
 func Register(f func(Input) Decision) { registered = f }
+
+// SetMetadata sets what the shipgate_metadata export returns. Call it from init.
+func SetMetadata(m Metadata) { metadata, _ = json.Marshal(m) }
+
+//go:wasmexport shipgate_metadata
+func shipgateMetadata() uint64 {
+	if metadata == nil {
+		return pack([]byte("null"))
+	}
+	return pack(metadata)
+}
 
 //go:wasmexport shipgate_alloc
 func shipgateAlloc(n uint32) uint32 {
