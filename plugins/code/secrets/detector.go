@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -97,6 +98,17 @@ func (g *Gitleaks) Detect(ctx context.Context, path, content string) []Match {
 	for i := range fs {
 		out = append(out, toMatch(&fs[i], content))
 	}
+	// gitleaks iterates its rules in map order: sort for stable output.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return a.RuleID < b.RuleID
+	})
 	return out
 }
 
