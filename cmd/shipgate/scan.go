@@ -20,6 +20,7 @@ import (
 	"github.com/shipgate/shipgate/internal/pipeline"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/internal/suppress"
+	"github.com/shipgate/shipgate/plugins/code"
 	"github.com/shipgate/shipgate/plugins/image"
 )
 
@@ -372,6 +373,10 @@ func (a *app) write(rep *report.Report, r *resolved, v *gate.Verdict) error {
 	}
 	if v != nil {
 		opts.Verdict = &output.Verdict{Result: v.Result, Reason: v.Reason}
+	}
+	opts.Rules = map[string]output.RuleInfo{}
+	for _, rule := range code.Rules() {
+		opts.Rules[rule.ID] = output.RuleInfo{ID: rule.ID, Title: rule.Title, Description: rule.Title, Help: rule.Help, Severity: rule.Severity, CWEs: rule.CWEs, References: rule.References}
 	}
 	if err := a.formats().Write(a.stdout, rep, r.outputs, opts); err != nil {
 		return &exitError{code: gate.ExitError, err: err}

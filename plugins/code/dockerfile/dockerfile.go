@@ -90,10 +90,20 @@ func (*Analyzer) FileRequired(path string, _ fs.FileInfo) bool {
 	case strings.HasSuffix(base, ".dockerfile"), strings.HasSuffix(base, ".containerfile"):
 		return true
 	case strings.HasPrefix(base, "dockerfile."), strings.HasPrefix(base, "containerfile."):
-		// Dockerfile.dockerignore is not a Dockerfile.
-		return !strings.HasSuffix(base, ".dockerignore")
+		// Dockerfile.prod is a Dockerfile; dockerfile.go, Dockerfile.md
+		// and Dockerfile.dockerignore are not.
+		return !notDockerfileExt[base[strings.LastIndexByte(base, '.')+1:]]
 	}
 	return false
+}
+
+// notDockerfileExt are extensions of files named like "dockerfile.EXT"
+// that are source, documentation or data, never a Dockerfile.
+var notDockerfileExt = map[string]bool{
+	"go": true, "py": true, "js": true, "ts": true, "java": true, "rs": true, "rb": true, "c": true, "h": true,
+	"md": true, "txt": true, "rst": true, "html": true, "json": true, "yaml": true, "yml": true, "toml": true,
+	"sh": true, "bash": true, "ps1": true, "lock": true, "sum": true, "mod": true, "dockerignore": true,
+	"orig": true, "bak": true, "swp": true, "tmpl": true, "j2": true, "snap": true, "golden": true,
 }
 
 // check accumulates the findings of one file.

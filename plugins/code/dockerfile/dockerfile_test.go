@@ -113,7 +113,7 @@ func TestFileRequired(t *testing.T) {
 	a := New()
 	for p, want := range map[string]bool{
 		"Dockerfile": true, "build/Containerfile": true, "api.dockerfile": true, "Dockerfile.prod": true,
-		"dockerfile": true, "Dockerfile.dockerignore": false, "Dockerfile.go": true, "docker-compose.yml": false, "README.md": false,
+		"dockerfile": true, "Dockerfile.dockerignore": false, "Dockerfile.go": false, "dockerfile.go": false, "Dockerfile.ci": true, "docker-compose.yml": false, "README.md": false,
 	} {
 		if got := a.FileRequired(p, nil); got != want {
 			t.Errorf("FileRequired(%s) = %v, want %v", p, got, want)
