@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -10,9 +11,10 @@ import (
 func runPolicyCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := newPolicyCommand()
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	var out bytes.Buffer
 	cmd.SetOut(&out)
-	cmd.SetErr(&out)
+	cmd.SetErr(io.Discard)
 	cmd.SetArgs(append(args, "--cache-dir", t.TempDir()))
 	err := cmd.Execute()
 	return out.String(), err
