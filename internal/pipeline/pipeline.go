@@ -106,7 +106,11 @@ func Scan(ctx context.Context, opts Options) (*report.Report, error) {
 		if opts.Image == "" {
 			return nil, fmt.Errorf("the image stage needs an image: --image REF")
 		}
-		res, err := image.Scan(ctx, opts.Image, append(image.Analyzers(), deps.Analyzers()...), opts.ImageOptions)
+		io := opts.ImageOptions
+		if io.ScanText == nil {
+			io.ScanText = imageSecrets
+		}
+		res, err := image.Scan(ctx, opts.Image, append(image.Analyzers(), deps.Analyzers()...), io)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", opts.Image, err)
 		}

@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/shipgate/shipgate/fixtures/images"
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// TestImageScan runs the image stage through the pipeline: OS packages,
+// language packages inside the image, and secrets in the image config,
+// never printed in full.
+func TestImageScan(t *testing.T) {
+	const secret = "AKIAZ7VRSQ5QWERTYU7Q"
+	img := images.Image(t, v1.Config{Env: []string{"AWS_ACCESS_KEY_ID=" + secret, "PATH=/bin"}, User: "root"},
+		images.Layered{Layer: images.Layer(t,
+			images.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),
+			images.File("lib/apk/db/installed", "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n"),
+			images.File("app/node_modules/lodash/package.json", `{"name":"lodash","version":"4.17.20","license":"MIT"}`),
+		), CreatedBy: "ADD rootfs /"},
+	)
+	archive := filepath.Join(t.TempDir(), "img.tar")
+	images.DockerArchive(t, archive, "example.com/app:1", img)
+	rep, err := Scan(context.Background(), Options{Stages: []string{report.StageImage}, Image: archive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target.Type != "image" || rep.OS == nil || rep.OS.Family != "alpine" || rep.Image == nil {
+		t.Fatalf("target %+v os %+v", rep.Target, rep.OS)
+	}
+	names := map[string]string{}
+	for _, p := range rep.Packages {
+		names[p.Name] = p.Ecosystem
+		if p.Layer == nil {
+			t.Errorf("%s has no layer", p.Name)
+		}
+	}
+	if names["musl"] != report.EcosystemApk || names["lodash"] != report.EcosystemNpm {
+		t.Errorf("packages %v", names)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Kind == report.KindSecret && strings.Contains(f.Location.Path, "env")
+	}
+	if !found {
+		t.Errorf("the AWS key in the env is not a finding: %+v", rep.Findings)
+	}
+	b, _ := json.Marshal(rep)
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), secret[4:]) {
+		t.Error("the secret appears in the report")
+	}
+}
