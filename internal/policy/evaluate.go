@@ -198,6 +198,9 @@ func (p *Policy) Metadata(ctx context.Context) (json.RawMessage, error) {
 	if !json.Valid(raw) {
 		return nil, &Error{Policy: p.Name, Outcome: OutcomeError, Err: errors.New("shipgate_metadata returned invalid JSON")}
 	}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return nil, nil
+	}
 	return raw, nil
 }
 
