@@ -289,10 +289,35 @@ func (m *matcher) match(pi, ti int) int {
 	return m.match(pi+1, ti+1)
 }
 
-// starts returns the candidate start positions of p in f.
+// starts returns the candidate start positions of p in f: the positions of
+// the rarest literal token at a fixed offset in p's prefix (before any
+// ... or $EXPR), shifted back by that offset; every position when p has no
+// such literal.
 func (f *file) starts(p pattern) []int {
-	if e := p.elems[0]; e.kind == elLit {
-		return f.byText[e.text]
+	best, bestOff := []int(nil), -1
+	for off, e := range p.elems {
+		if e.kind == elEllipsis || e.kind == elExpr {
+			break
+		}
+		if e.kind != elLit {
+			continue
+		}
+		pos := f.byText[e.text]
+		if bestOff < 0 || len(pos) < len(best) {
+			best, bestOff = pos, off
+		}
+	}
+	if bestOff == 0 {
+		return best
+	}
+	if bestOff > 0 {
+		out := make([]int, 0, len(best))
+		for _, i := range best {
+			if i >= bestOff {
+				out = append(out, i-bestOff)
+			}
+		}
+		return out
 	}
 	all := make([]int, len(f.toks))
 	for i := range all {
