@@ -3,6 +3,15 @@
 // fixed clock and deterministic random, with limits on memory, wall time and
 // output. Each evaluation ends in one of the outcomes pass, warn, deny (the
 // policy's verdict), error (a policy error) or abort (the host stopped it).
+//
+// Interruption: modules are compiled with wazero's WithCloseOnContextDone,
+// the only in-process way to stop a running guest at the deadline. Measured
+// with wazero 1.12 on a Go reactor evaluating 5,000 vulnerabilities (a busy
+// 2-core machine): 891 ms with it, 179 ms without (about 5x). Abandoning a
+// running instance instead is not an option: the Go runtime cannot preempt
+// compiled WebAssembly, so the next garbage collection stalled the host (tried
+// and measured: the tests hung). Evaluating in a child process killed at the
+// deadline would remove the cost; it is not implemented yet.
 package policy
 
 import (
