@@ -175,3 +175,25 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+func TestCustomRules(t *testing.T) {
+	withDB(t)
+	stdout, stderr, code := shipgate(t, "scan", "testdata/rules/src", "--stages", "code", "--rules", "testdata/rules/acme.yaml", "-o", "json")
+	if code == 2 {
+		t.Fatalf("exit 2: %s", stderr)
+	}
+	r := decode(t, []byte(stdout))
+	var hits []report.Finding
+	for _, f := range r.Findings {
+		if f.Rule == "acme-no-os-system" {
+			hits = append(hits, f)
+		}
+	}
+	if len(hits) != 1 || hits[0].Location.Line != 4 || hits[0].CWEs[0] != "CWE-78" {
+		t.Errorf("custom rule findings: %+v", hits)
+	}
+	_, stderr, code = shipgate(t, "scan", "testdata/rules/src", "--rules", "testdata/does-not-exist.yaml")
+	if code != 2 || !strings.Contains(stderr, "--rules") {
+		t.Errorf("missing rules file: exit %d %s", code, stderr)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/internal/suppress"
 	"github.com/shipgate/shipgate/plugins/code"
+	"github.com/shipgate/shipgate/plugins/code/sast"
 	"github.com/shipgate/shipgate/plugins/image"
 )
 
@@ -41,6 +42,7 @@ type scanFlags struct {
 	cacheDir    string
 	verifyKey   string
 	vex         []string
+	rules       []string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -55,6 +57,7 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.image, "image", "", "scan the image `REF`: a registry reference, docker-archive tar(.gz), OCI layout (dir or tar) or docker:NAME from the local daemon; alone, it means --stages image")
 	fl.StringVar(&f.platform, "platform", "", "`OS/ARCH[/VARIANT]` to pick from a multi-platform image (default linux/amd64)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
+	fl.StringArrayVar(&f.rules, "rules", nil, "add custom SAST rules from a YAML `FILE` (format: plugins/code/sast/docs/rules.md), repeatable")
 	fl.StringVar(&f.verifyKey, "verify-key", "", "check the image's cosign signature with the public `KEY` (PEM, ECDSA P-256); the result is image.signature in the report")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
 	fl.StringVar(&f.gitlabVer, "gitlab-schema-version", output.DefaultGitLabSchemaVersion, "security-report schema `VERSION` for gitlab-* outputs (15.x.y)")
@@ -76,6 +79,7 @@ type resolved struct {
 	platform *v1.Platform
 	insecure []string
 	cacheDir string
+	code     code.Options
 	key      *ecdsa.PublicKey
 	cfg      *config.Config
 }
@@ -128,6 +132,13 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 		r.platform = p
 	}
 	r.insecure = f.insecure
+	for _, p := range f.rules {
+		rs, err := sast.LoadRules(p)
+		if err != nil {
+			return nil, usageError("--rules: %v", err)
+		}
+		r.code.SASTRules = append(r.code.SASTRules, rs...)
+	}
 	if f.verifyKey != "" {
 		if r.key, err = image.LoadPublicKey(f.verifyKey); err != nil {
 			return nil, usageError("--verify-key: %v", err)
@@ -345,6 +356,7 @@ func (a *app) scan(cmd *cobra.Command, r *resolved) (*report.Report, error) {
 		ToolVersion: buildVersion(),
 		Progress:    prog.update,
 		Image:       r.image,
+		Code:        r.code,
 		ImageOptions: image.Options{
 			Source:    image.SourceOptions{Platform: r.platform, Insecure: r.insecure},
 			CacheDir:  r.cacheDir,

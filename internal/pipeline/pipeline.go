@@ -18,6 +18,7 @@ import (
 	"github.com/shipgate/shipgate/internal/gitinfo"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/code"
 	"github.com/shipgate/shipgate/plugins/deps"
 	"github.com/shipgate/shipgate/plugins/image"
 )
@@ -43,6 +44,8 @@ type Options struct {
 	Now time.Time
 	// Analyzers, if set, replaces the analyzers chosen by stage (tests).
 	Analyzers []plugins.Analyzer
+	// Code configures the code stage (custom SAST rules).
+	Code code.Options
 	// Image is the image reference the image stage scans.
 	Image string
 	// ImageOptions configures the image stage (sources, cache, limits).
@@ -70,14 +73,14 @@ func ParseStages(s string) ([]string, error) {
 }
 
 // AnalyzersFor returns the file analyzers of the given stages.
-func AnalyzersFor(stages []string) []plugins.Analyzer {
+func AnalyzersFor(stages []string, codeOpts code.Options) []plugins.Analyzer {
 	var out []plugins.Analyzer
 	for _, s := range stages {
 		switch s {
 		case report.StageDeps:
 			out = append(out, deps.Analyzers()...)
 		case report.StageCode:
-			out = append(out, codeAnalyzers()...)
+			out = append(out, codeAnalyzers(codeOpts)...)
 		}
 	}
 	return out
@@ -158,7 +161,7 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 	}
 	analyzers := opts.Analyzers
 	if analyzers == nil {
-		analyzers = AnalyzersFor(stages)
+		analyzers = AnalyzersFor(stages, opts.Code)
 	}
 	// os.Root confines every open to the tree: a symlink pointing out of
 	// the root cannot be followed.

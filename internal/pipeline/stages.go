@@ -10,7 +10,7 @@ import (
 )
 
 // codeAnalyzers returns the analyzers of the code stage.
-func codeAnalyzers() []plugins.Analyzer { return code.Analyzers() }
+func codeAnalyzers(o code.Options) []plugins.Analyzer { return code.AnalyzersWith(o) }
 
 // imageSecrets finds secrets in an image's metadata (env entries and
 // history lines) with the code stage's secret detector.

@@ -13,15 +13,25 @@ import (
 	"github.com/shipgate/shipgate/plugins/code/workflows"
 )
 
+// Options configures the code stage.
+type Options struct {
+	// SASTRules are custom rules (--rules) added to the built-in ones; a
+	// rule with a built-in id replaces it.
+	SASTRules []sast.Rule
+}
+
 // Analyzers returns a new instance of every code-stage analyzer.
-func Analyzers() []plugins.Analyzer {
+func Analyzers() []plugins.Analyzer { return AnalyzersWith(Options{}) }
+
+// AnalyzersWith returns the code-stage analyzers configured by o.
+func AnalyzersWith(o Options) []plugins.Analyzer {
 	return []plugins.Analyzer{
 		secrets.New(),
 		dockerfile.New(),
 		kubernetes.New(),
 		workflows.New(),
 		gosec.New(),
-		sast.New(),
+		sast.New(o.SASTRules),
 	}
 }
 
@@ -33,5 +43,7 @@ func Rules() []rules.Rule {
 	out = append(out, dockerfile.Rules()...)
 	out = append(out, kubernetes.Rules()...)
 	out = append(out, workflows.Rules()...)
+	out = append(out, gosec.New().Rules()...)
+	out = append(out, sast.New().Rules()...)
 	return out
 }
