@@ -29,8 +29,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aquasecurity/trivy-db/pkg/types"
 
@@ -92,10 +95,17 @@ func (e *UnsupportedOSError) Error() string {
 // maxProblems bounds how many per-package problems Match returns.
 const maxProblems = 100
 
+// chunkSize is how many packages a worker takes at a time.
+const chunkSize = 64
+
 // Match returns the vulnerabilities of pkgs, one per (advisory id, package),
 // in the report's deterministic order (severity, package name, installed
-// version, id, bom-ref). osInfo is the scanned distribution, nil if none.
-// Packages without a version are not matched.
+// version, id, bom-ref, then input order). osInfo is the scanned
+// distribution, nil if none. Packages without a version are not matched.
+//
+// With a *TrivyDB source the packages are matched by GOMAXPROCS workers,
+// each in one read transaction; any other Source is read from one
+// goroutine. The result does not depend on the number of workers.
 //
 // A hard failure (the database cannot be read, ctx is done) returns a nil
 // slice and the error. Per-package problems (*PackageError, at most 100
@@ -104,26 +114,18 @@ const maxProblems = 100
 // complete result for everything else, so callers can report them as
 // warnings.
 func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *report.OS) ([]report.Vulnerability, error) {
-	m := &matcher{
-		src:     src,
-		buckets: map[string][]string{},
-		details: map[string]detail{},
-		found:   map[foundKey]int{},
-		cache:   newParseCache(),
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("match vulnerabilities: %w", err)
 	}
 	target, osErr := osTargetFor(osInfo)
 	unmatchedOS := 0
+	// Packages to match, ordered by ecosystem and name so that a worker's
+	// chunk shares buckets, advisories and parsed versions.
+	var todo []int
 	for i := range pkgs {
-		if i%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("match vulnerabilities: %w", err)
-			}
-		}
 		p := &pkgs[i]
-		if eco, ok := langEcosystems[p.Ecosystem]; ok {
-			if err := m.matchLang(i, p, eco); err != nil {
-				return nil, err
-			}
+		if _, ok := langEcosystems[p.Ecosystem]; ok {
+			todo = append(todo, i)
 			continue
 		}
 		if !isOSEcosystem(p.Ecosystem) {
@@ -133,11 +135,72 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 			unmatchedOS++
 			continue
 		}
-		if err := m.matchOS(i, p, target); err != nil {
-			return nil, err
+		todo = append(todo, i)
+	}
+	slices.SortStableFunc(todo, func(a, b int) int {
+		return cmp.Or(cmp.Compare(pkgs[a].Ecosystem, pkgs[b].Ecosystem), cmp.Compare(pkgs[a].Name, pkgs[b].Name))
+	})
+
+	workers := 1
+	tdb, concurrent := src.(*TrivyDB)
+	if concurrent {
+		workers = max(1, min(runtime.GOMAXPROCS(0), (len(todo)+chunkSize*4-1)/(chunkSize*4)))
+	}
+	ms := make([]*matcher, workers)
+	for w := range ms {
+		ms[w] = newMatcher(target)
+	}
+	var next atomic.Int64
+	run := func(m *matcher) error {
+		for {
+			start := int(next.Add(chunkSize)) - chunkSize
+			if start >= len(todo) {
+				return nil
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("match vulnerabilities: %w", err)
+			}
+			for _, i := range todo[start:min(start+chunkSize, len(todo))] {
+				if err := m.matchOne(i, &pkgs[i]); err != nil {
+					next.Store(int64(len(todo))) // stop the others
+					return err
+				}
+			}
 		}
 	}
+	var err error
+	if !concurrent {
+		ms[0].r = sourceReader{src}
+		err = run(ms[0])
+	} else {
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for w, m := range ms {
+			wg.Go(func() {
+				errs[w] = tdb.withReader(func(r *txReader) error {
+					m.r = r
+					return run(m)
+				})
+			})
+		}
+		wg.Wait()
+		err = errors.Join(errs...)
+	}
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("match vulnerabilities: %w", cerr)
+		}
+		return nil, err
+	}
 
+	var found []indexedVuln
+	var problems []indexedError
+	dropped := 0
+	for _, m := range ms {
+		found = append(found, m.out...)
+		problems = append(problems, m.problems...)
+		dropped += m.dropped
+	}
 	var errs []error
 	if unmatchedOS > 0 {
 		e := &UnsupportedOSError{Packages: unmatchedOS}
@@ -146,23 +209,32 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 		}
 		errs = append(errs, e)
 	}
-	errs = append(errs, m.problems...)
-	if m.dropped > 0 {
-		errs = append(errs, fmt.Errorf("%d more package match problems not shown", m.dropped))
+	slices.SortStableFunc(problems, func(a, b indexedError) int { return cmp.Compare(a.idx, b.idx) })
+	if len(problems) > maxProblems {
+		dropped += len(problems) - maxProblems
+		problems = problems[:maxProblems]
+	}
+	for _, p := range problems {
+		errs = append(errs, p.err)
+	}
+	if dropped > 0 {
+		errs = append(errs, fmt.Errorf("%d more package match problems not shown", dropped))
 	}
 
-	out := m.out
-	slices.SortStableFunc(out, func(a, b report.Vulnerability) int {
+	slices.SortFunc(found, func(x, y indexedVuln) int {
+		a, b := &x.v, &y.v
 		return cmp.Or(
 			cmp.Compare(report.SeverityRank(b.Severity), report.SeverityRank(a.Severity)),
 			cmp.Compare(a.PackageName, b.PackageName),
 			cmp.Compare(a.InstalledVersion, b.InstalledVersion),
 			cmp.Compare(a.ID, b.ID),
 			cmp.Compare(a.PackageRef, b.PackageRef),
+			cmp.Compare(x.idx, y.idx),
 		)
 	})
-	if out == nil {
-		out = []report.Vulnerability{}
+	out := make([]report.Vulnerability, len(found))
+	for i := range found {
+		out[i] = found[i].v
 	}
 	return out, errors.Join(errs...)
 }
@@ -180,24 +252,87 @@ type foundKey struct {
 	pkg int
 }
 
-// matcher is the state of one Match call.
+// indexedVuln is a found vulnerability with its package's input index,
+// the final tie-break of the output order.
+type indexedVuln struct {
+	idx int
+	v   report.Vulnerability
+}
+
+// indexedError is a per-package problem with its package's input index.
+type indexedError struct {
+	idx int
+	err error
+}
+
+// reader is how one worker reads the database.
+type reader interface {
+	// buckets returns the root bucket names starting with prefix, sorted.
+	buckets(prefix string) ([]string, error)
+	// advisories appends the advisories of pkgName in bucket to buf.
+	advisories(bucket, pkgName string, buf []types.Advisory) ([]types.Advisory, error)
+	// vulnerability returns the details of id.
+	vulnerability(id string) (types.Vulnerability, bool, error)
+}
+
+// sourceReader reads any Source.
+type sourceReader struct{ src Source }
+
+func (s sourceReader) buckets(prefix string) ([]string, error) { return s.src.Buckets(prefix) }
+
+func (s sourceReader) advisories(bucket, pkgName string, buf []types.Advisory) ([]types.Advisory, error) {
+	advs, err := s.src.Advisories(bucket, pkgName)
+	return append(buf, advs...), err
+}
+
+func (s sourceReader) vulnerability(id string) (types.Vulnerability, bool, error) {
+	return s.src.Vulnerability(id)
+}
+
+// matcher is the state of one worker of a Match call. Its caches live as
+// long as the call.
 type matcher struct {
-	src      Source
+	r        reader
+	target   osTarget
 	buckets  map[string][]string
 	details  map[string]detail
 	found    map[foundKey]int // index in out
-	out      []report.Vulnerability
-	problems []error
+	out      []indexedVuln
+	problems []indexedError
 	dropped  int
 	cache    *parseCache
+	advs     []types.Advisory // reused advisory buffer
 }
 
-func (m *matcher) problem(p *report.Package, advisory string, err error) {
-	if len(m.problems) >= maxProblems {
-		m.dropped++
-		return
+func newMatcher(target osTarget) *matcher {
+	return &matcher{
+		target:  target,
+		buckets: map[string][]string{},
+		details: map[string]detail{},
+		found:   map[foundKey]int{},
+		cache:   newParseCache(),
 	}
-	m.problems = append(m.problems, &PackageError{Ref: p.BOMRef, Name: p.Name, Version: p.Version, Advisory: advisory, Err: err})
+}
+
+// matchOne matches package idx (a language package or one of the
+// target distribution).
+func (m *matcher) matchOne(idx int, p *report.Package) error {
+	if eco, ok := langEcosystems[p.Ecosystem]; ok {
+		return m.matchLang(idx, p, eco)
+	}
+	return m.matchOS(idx, p, m.target)
+}
+
+// problem records a per-package problem, keeping the maxProblems with the
+// lowest input index (Match reports the first ones in input order).
+func (m *matcher) problem(idx int, p *report.Package, advisory string, err error) {
+	m.problems = append(m.problems, indexedError{idx, &PackageError{Ref: p.BOMRef, Name: p.Name, Version: p.Version, Advisory: advisory, Err: err}})
+	if len(m.problems) >= 2*maxProblems {
+		slices.SortStableFunc(m.problems, func(a, b indexedError) int { return cmp.Compare(a.idx, b.idx) })
+		m.dropped += len(m.problems) - maxProblems
+		clear(m.problems[maxProblems:])
+		m.problems = m.problems[:maxProblems]
+	}
 }
 
 // bucketsFor returns the (cached) root buckets starting with prefix.
@@ -205,7 +340,7 @@ func (m *matcher) bucketsFor(prefix string) ([]string, error) {
 	if b, ok := m.buckets[prefix]; ok {
 		return b, nil
 	}
-	b, err := m.src.Buckets(prefix)
+	b, err := m.r.buckets(prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list %q buckets: %w", prefix, err)
 	}
@@ -218,7 +353,7 @@ func (m *matcher) detailFor(id string) (detail, error) {
 	if d, ok := m.details[id]; ok {
 		return d, nil
 	}
-	v, ok, err := m.src.Vulnerability(id)
+	v, ok, err := m.r.vulnerability(id)
 	if err != nil {
 		return detail{}, fmt.Errorf("match vulnerabilities: %w", err)
 	}
@@ -265,7 +400,7 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 	}
 	installed, err := m.cache.version(eco.scheme, p.Version)
 	if err != nil {
-		m.problem(p, "", err)
+		m.problem(idx, p, "", err)
 		return nil
 	}
 	buckets, err := m.bucketsFor(eco.prefix)
@@ -274,14 +409,16 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 	}
 	name := eco.normalize(p.Name)
 	for _, b := range buckets {
-		advs, err := m.src.Advisories(b, name)
+		advs, err := m.r.advisories(b, name, m.advs[:0])
+		m.advs = advs
 		if err != nil {
 			return fmt.Errorf("match %s: %w", p.Name, err)
 		}
-		for _, a := range advs {
-			vuln, err := isVulnerable(m.cache, eco.scheme, installed, a)
+		for i := range advs {
+			a := &advs[i]
+			vuln, err := isVulnerable(m.cache, eco.scheme, p.Version, installed, a)
 			if err != nil {
-				m.problem(p, a.VulnerabilityID, err)
+				m.problem(idx, p, a.VulnerabilityID, err)
 				continue
 			}
 			if !vuln {
@@ -297,41 +434,52 @@ func (m *matcher) matchLang(idx int, p *report.Package, eco langEcosystem) error
 			}
 		}
 	}
+	clear(m.advs) // drop references to this package's advisories
 	return nil
 }
 
 // isVulnerable is trivy's compare.IsVulnerable: an empty range means
 // vulnerable; otherwise the version must be in a vulnerable range (when
-// any is given) and in no patched or unaffected range.
-func isVulnerable(pc parser, s scheme, installed version, a types.Advisory) (bool, error) {
-	for _, v := range slices.Concat(a.VulnerableVersions, a.PatchedVersions) {
+// any is given) and in no patched or unaffected range. inst is the
+// installed version as written, installed the same parsed.
+func isVulnerable(pc parser, s scheme, inst string, installed version, a *types.Advisory) (bool, error) {
+	for _, v := range a.VulnerableVersions {
+		if strings.TrimSpace(v) == "" {
+			return true, nil
+		}
+	}
+	for _, v := range a.PatchedVersions {
 		if strings.TrimSpace(v) == "" {
 			return true, nil
 		}
 	}
 	matched := false
 	if len(a.VulnerableVersions) > 0 {
-		ch, err := pc.constraint(s, strings.Join(a.VulnerableVersions, " || "))
-		if err != nil {
-			return false, err
-		}
-		if matched, err = safeCheck(ch, installed); err != nil || !matched {
+		var err error
+		if matched, err = pc.check(s, joinRanges(a.VulnerableVersions, nil), inst, installed); err != nil || !matched {
 			return false, err
 		}
 	}
-	secure := slices.Concat(a.PatchedVersions, a.UnaffectedVersions)
-	if len(secure) == 0 {
+	if len(a.PatchedVersions)+len(a.UnaffectedVersions) == 0 {
 		return matched, nil
 	}
-	ch, err := pc.constraint(s, strings.Join(secure, " || "))
-	if err != nil {
-		return false, err
-	}
-	ok, err := safeCheck(ch, installed)
+	ok, err := pc.check(s, joinRanges(a.PatchedVersions, a.UnaffectedVersions), inst, installed)
 	if err != nil {
 		return false, err
 	}
 	return !ok, nil
+}
+
+// joinRanges joins range expressions with " || ", without allocating for a
+// single one.
+func joinRanges(a, b []string) string {
+	switch {
+	case len(a) == 1 && len(b) == 0:
+		return a[0]
+	case len(a) == 0 && len(b) == 1:
+		return b[0]
+	}
+	return strings.Join(slices.Concat(a, b), " || ")
 }
 
 // fixedVersion returns the lowest version above installed that fixes the
@@ -340,7 +488,7 @@ func isVulnerable(pc parser, s scheme, installed version, a types.Advisory) (boo
 // given, the "<" upper bounds of the vulnerable ranges (as trivy does).
 // Candidates that do not parse are returned joined as they are, so a fix
 // is never hidden.
-func fixedVersion(pc parser, s scheme, installed version, a types.Advisory) string {
+func fixedVersion(pc parser, s scheme, installed version, a *types.Advisory) string {
 	var cands []string
 	if len(a.PatchedVersions) > 0 {
 		for _, p := range a.PatchedVersions {
@@ -434,10 +582,10 @@ func lowerBound(pc parser, s scheme, alt string) string {
 
 // add records one vulnerability of package p, merging duplicates of the
 // same (id, package) found in several buckets.
-func (m *matcher) add(idx int, p *report.Package, installed string, a types.Advisory, fixed, status string) error {
+func (m *matcher) add(idx int, p *report.Package, installed string, a *types.Advisory, fixed, status string) error {
 	key := foundKey{id: a.VulnerabilityID, pkg: idx}
 	if i, ok := m.found[key]; ok {
-		v := &m.out[i]
+		v := &m.out[i].v
 		if v.FixedVersion == "" && fixed != "" {
 			v.FixedVersion, v.Status = fixed, status
 		}
@@ -448,7 +596,7 @@ func (m *matcher) add(idx int, p *report.Package, installed string, a types.Advi
 	if err != nil {
 		return err
 	}
-	sev, sevSrc := severity(a, d.v)
+	sev, sevSrc := severity(a, &d.v)
 	v := report.Vulnerability{
 		ID:               a.VulnerabilityID,
 		Aliases:          mergeAliases(nil, a.VendorIDs),
@@ -475,7 +623,7 @@ func (m *matcher) add(idx int, p *report.Package, installed string, a types.Advi
 		v.Location = &loc
 	}
 	m.found[key] = len(m.out)
-	m.out = append(m.out, v)
+	m.out = append(m.out, indexedVuln{idx, v})
 	return nil
 }
 
@@ -501,7 +649,7 @@ func severityName(s types.Severity) string {
 // severity picks the severity as trivy does: the advisory's own
 // (package-specific, e.g. Debian), then the data source's vendor severity
 // (and its base source's), then NVD's, then the vulnerability's own.
-func severity(a types.Advisory, v types.Vulnerability) (sev, source string) {
+func severity(a *types.Advisory, v *types.Vulnerability) (sev, source string) {
 	var ds types.DataSource
 	if a.DataSource != nil {
 		ds = *a.DataSource

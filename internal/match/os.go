@@ -132,10 +132,12 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 	}
 	installed, err := m.cache.version(t.scheme, ver)
 	if err != nil {
-		m.problem(p, "", err)
+		m.problem(idx, p, "", err)
 		return nil
 	}
-	advs, err := m.src.Advisories(t.bucket, name)
+	advs, err := m.r.advisories(t.bucket, name, m.advs[:0])
+	m.advs = advs
+	defer clear(advs) // drop references to this package's advisories
 	if err != nil {
 		return fmt.Errorf("match %s: %w", p.Name, err)
 	}
@@ -143,7 +145,8 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 	if shown == "" {
 		shown = ver
 	}
-	for _, a := range advs {
+	for i := range advs {
+		a := &advs[i]
 		if a.Status == types.StatusNotAffected {
 			continue
 		}
@@ -159,7 +162,7 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 		} else {
 			fixed, err := m.cache.version(t.scheme, a.FixedVersion)
 			if err != nil {
-				m.problem(p, a.VulnerabilityID, err)
+				m.problem(idx, p, a.VulnerabilityID, err)
 				continue
 			}
 			if installed.cmp(fixed) >= 0 {

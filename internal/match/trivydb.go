@@ -143,39 +143,107 @@ func (t *TrivyDB) Buckets(prefix string) ([]string, error) {
 // top-level FixedVersion becomes one advisory.
 func (t *TrivyDB) Advisories(bucket, pkgName string) ([]types.Advisory, error) {
 	var out []types.Advisory
-	ds, hasDS := t.sources[bucket]
 	err := t.view(func(tx *bolt.Tx) error {
-		root := tx.Bucket([]byte(bucket))
-		if root == nil {
-			return nil
-		}
-		b := root.Bucket([]byte(pkgName))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(v) == 0 {
-				return nil
-			}
-			advs, err := decodeAdvisory(v)
-			if err != nil {
-				return fmt.Errorf("advisory %s/%s/%s: %w", bucket, pkgName, k, err)
-			}
-			for _, a := range advs {
-				a.VulnerabilityID = string(k)
-				if hasDS {
-					d := ds
-					a.DataSource = &d
-				}
-				out = append(out, a)
-			}
-			return nil
-		})
+		var err error
+		out, err = t.newTxReader(tx).advisories(bucket, pkgName, nil)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read advisories: %w", err)
 	}
+	for i := range out {
+		if out[i].DataSource != nil { // a copy each, as callers may modify it
+			d := *out[i].DataSource
+			out[i].DataSource = &d
+		}
+	}
 	return out, nil
+}
+
+// withReader runs fn with a reader over one read transaction, turning a
+// bbolt panic on a corrupt file (bad page, fault on the memory map) into an
+// error. Several may run at once: each has its own transaction.
+func (t *TrivyDB) withReader(fn func(*txReader) error) error {
+	return t.view(func(tx *bolt.Tx) error { return fn(t.newTxReader(tx)) })
+}
+
+// txReader reads advisories and details through one read transaction. It
+// is not safe for concurrent use (nor is a bolt.Tx).
+type txReader struct {
+	t     *TrivyDB
+	tx    *bolt.Tx
+	roots map[string]*bolt.Bucket // opened root buckets (nil: absent)
+	vulns *bolt.Bucket
+	ds    map[string]*types.DataSource // shared by the advisories of a bucket
+	key   []byte                       // reused lookup key
+}
+
+func (t *TrivyDB) newTxReader(tx *bolt.Tx) *txReader {
+	return &txReader{t: t, tx: tx, roots: map[string]*bolt.Bucket{}, vulns: tx.Bucket([]byte(vulnerabilityBucket)), ds: map[string]*types.DataSource{}}
+}
+
+func (r *txReader) buckets(prefix string) ([]string, error) { return r.t.Buckets(prefix) }
+
+// root returns the root bucket and the data source of name.
+func (r *txReader) root(name string) (*bolt.Bucket, *types.DataSource) {
+	b, ok := r.roots[name]
+	if !ok {
+		b = r.tx.Bucket([]byte(name))
+		r.roots[name] = b
+		if d, ok := r.t.sources[name]; ok {
+			r.ds[name] = &d
+		}
+	}
+	return b, r.ds[name]
+}
+
+// advisories appends the advisories of pkgName in bucket to buf, with
+// VulnerabilityID set and DataSource pointing at one value shared by the
+// bucket's advisories (callers must not modify it).
+func (r *txReader) advisories(bucket, pkgName string, buf []types.Advisory) ([]types.Advisory, error) {
+	root, ds := r.root(bucket)
+	if root == nil {
+		return buf, nil
+	}
+	r.key = append(r.key[:0], pkgName...)
+	b := root.Bucket(r.key)
+	if b == nil {
+		return buf, nil
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(v) == 0 {
+			continue // nested bucket or empty value
+		}
+		n := len(buf)
+		var err error
+		if buf, err = appendAdvisories(buf, v); err != nil {
+			return buf, fmt.Errorf("advisory %s/%s/%s: %w", bucket, pkgName, k, err)
+		}
+		id := string(k)
+		for i := n; i < len(buf); i++ {
+			buf[i].VulnerabilityID = id
+			buf[i].DataSource = ds
+		}
+	}
+	return buf, nil
+}
+
+// vulnerability returns the details of id; ok is false when the database
+// has none.
+func (r *txReader) vulnerability(id string) (v types.Vulnerability, ok bool, err error) {
+	if r.vulns == nil {
+		return v, false, nil
+	}
+	r.key = append(r.key[:0], id...)
+	val := r.vulns.Get(r.key)
+	if val == nil {
+		return v, false, nil
+	}
+	if err := json.Unmarshal(val, &v); err != nil {
+		return types.Vulnerability{}, false, fmt.Errorf("vulnerability %s: %w", id, err)
+	}
+	return v, true, nil
 }
 
 // dbAdvisory is the stored form of types.Advisory (Status as an integer)
@@ -209,37 +277,33 @@ func (a dbAdvisory) advisory() types.Advisory {
 // (types.Advisory.MarshalJSON, or types.Advisories with per-arch Entries),
 // flattening Entries.
 func decodeAdvisory(v []byte) ([]types.Advisory, error) {
+	return appendAdvisories(nil, v)
+}
+
+// appendAdvisories is decodeAdvisory appending to buf.
+func appendAdvisories(buf []types.Advisory, v []byte) ([]types.Advisory, error) {
 	var a dbAdvisory
 	if err := json.Unmarshal(v, &a); err != nil {
-		return nil, err
+		return buf, err
 	}
 	if len(a.Entries) == 0 {
-		return []types.Advisory{a.advisory()}, nil
+		return append(buf, a.advisory()), nil
 	}
-	out := make([]types.Advisory, len(a.Entries))
-	for i, e := range a.Entries {
-		out[i] = e.advisory()
+	for _, e := range a.Entries {
+		buf = append(buf, e.advisory())
 	}
-	return out, nil
+	return buf, nil
 }
 
 // Vulnerability returns the details of id; ok is false when the database
 // has none.
 func (t *TrivyDB) Vulnerability(id string) (v types.Vulnerability, ok bool, err error) {
 	err = t.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(vulnerabilityBucket))
-		if b == nil {
-			return nil
-		}
-		val := b.Get([]byte(id))
-		if val == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(val, &v)
+		v, ok, err = t.newTxReader(tx).vulnerability(id)
+		return err
 	})
 	if err != nil {
-		return types.Vulnerability{}, false, fmt.Errorf("vulnerability %s: %w", id, err)
+		return types.Vulnerability{}, false, fmt.Errorf("read vulnerability: %w", err)
 	}
 	return v, ok, nil
 }

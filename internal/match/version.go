@@ -219,23 +219,37 @@ func safeCheck(ch checker, v version) (ok bool, err error) {
 	return ch.check(v), nil
 }
 
-// parser parses versions and constraint expressions of a scheme.
+// parser parses versions and constraint expressions of a scheme and
+// checks versions against constraints.
 type parser interface {
 	version(s scheme, v string) (version, error)
-	constraint(s scheme, c string) (checker, error)
+	// check reports whether installed (inst as written) is in the
+	// constraint expression c.
+	check(s scheme, c, inst string, installed version) (bool, error)
 }
 
 // noCache parses every time.
 type noCache struct{}
 
-func (noCache) version(s scheme, v string) (version, error)    { return s.safeParse(v) }
-func (noCache) constraint(s scheme, c string) (checker, error) { return s.safeConstraint(c) }
+func (noCache) version(s scheme, v string) (version, error) { return s.safeParse(v) }
+
+func (noCache) check(s scheme, c, _ string, installed version) (bool, error) {
+	ch, err := s.safeConstraint(c)
+	if err != nil {
+		return false, err
+	}
+	return safeCheck(ch, installed)
+}
 
 // maxCached bounds each map of a parseCache; a full map is emptied.
 const maxCached = 1 << 16
 
 // cacheKey is a string parsed under one scheme.
 type cacheKey struct{ scheme, s string }
+
+// checkKey is an installed version checked against a constraint
+// expression under one scheme.
+type checkKey struct{ scheme, constraint, version string }
 
 type parsedVersion struct {
 	v   version
@@ -247,16 +261,29 @@ type parsedChecker struct {
 	err error
 }
 
-// parseCache memoises parsing for one Match call: the same fixed
-// versions and range expressions recur across the packages and installed
-// versions of one scan, and the ecosystem parsers are regexp-based.
+type checkResult struct {
+	ok  bool
+	err error
+}
+
+// parseCache memoises parsing and checking for one worker of a Match call:
+// the same fixed versions and range expressions recur across the packages
+// and installed versions of one scan, the ecosystem parsers are
+// regexp-based, and some checks re-parse on every call (go-pep440-version
+// parses the specifier's version in each Check), so a check's result is
+// kept too, keyed by the installed version as written.
 type parseCache struct {
 	versions map[cacheKey]parsedVersion
 	checkers map[cacheKey]parsedChecker
+	checks   map[checkKey]checkResult
 }
 
 func newParseCache() *parseCache {
-	return &parseCache{versions: map[cacheKey]parsedVersion{}, checkers: map[cacheKey]parsedChecker{}}
+	return &parseCache{
+		versions: map[cacheKey]parsedVersion{},
+		checkers: map[cacheKey]parsedChecker{},
+		checks:   map[checkKey]checkResult{},
+	}
 }
 
 func (p *parseCache) version(s scheme, v string) (version, error) {
@@ -283,4 +310,21 @@ func (p *parseCache) constraint(s scheme, c string) (checker, error) {
 	ch, err := s.safeConstraint(c)
 	p.checkers[k] = parsedChecker{ch, err}
 	return ch, err
+}
+
+func (p *parseCache) check(s scheme, c, inst string, installed version) (bool, error) {
+	k := checkKey{s.name, c, inst}
+	if r, ok := p.checks[k]; ok {
+		return r.ok, r.err
+	}
+	ch, err := p.constraint(s, c)
+	ok := false
+	if err == nil {
+		ok, err = safeCheck(ch, installed)
+	}
+	if len(p.checks) >= maxCached {
+		clear(p.checks)
+	}
+	p.checks[k] = checkResult{ok, err}
+	return ok, err
 }

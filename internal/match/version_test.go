@@ -80,7 +80,7 @@ func TestFixedVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fixedVersion(noCache{}, tt.s, inst, tt.adv); got != tt.want {
+		if got := fixedVersion(noCache{}, tt.s, inst, &tt.adv); got != tt.want {
 			t.Errorf("%s %s %+v: fixed %q, want %q", tt.s.name, tt.installed, tt.adv, got, tt.want)
 		}
 	}
@@ -88,13 +88,13 @@ func TestFixedVersion(t *testing.T) {
 
 func TestIsVulnerableEmptyRange(t *testing.T) {
 	v, _ := npmScheme.safeParse("1.0.0")
-	if ok, err := isVulnerable(noCache{}, npmScheme, v, types.Advisory{VulnerableVersions: []string{""}}); !ok || err != nil {
+	if ok, err := isVulnerable(noCache{}, npmScheme, "1.0.0", v, &types.Advisory{VulnerableVersions: []string{""}}); !ok || err != nil {
 		t.Errorf("empty vulnerable range: %v %v", ok, err)
 	}
-	if ok, err := isVulnerable(noCache{}, npmScheme, v, types.Advisory{}); ok || err != nil {
+	if ok, err := isVulnerable(noCache{}, npmScheme, "1.0.0", v, &types.Advisory{}); ok || err != nil {
 		t.Errorf("no ranges: %v %v", ok, err)
 	}
-	if _, err := isVulnerable(noCache{}, npmScheme, v, types.Advisory{VulnerableVersions: []string{">>>1"}}); err == nil {
+	if _, err := isVulnerable(noCache{}, npmScheme, "1.0.0", v, &types.Advisory{VulnerableVersions: []string{">>>1"}}); err == nil {
 		t.Error("bad range accepted")
 	}
 }
@@ -138,9 +138,9 @@ func FuzzVersionRange(f *testing.F) {
 			return
 		}
 		adv := types.Advisory{VulnerableVersions: []string{rng}, PatchedVersions: strings.Split(rng, "||")}
-		_, _ = isVulnerable(noCache{}, s, inst, adv)
-		_ = fixedVersion(noCache{}, s, inst, adv)
-		_ = fixedVersion(noCache{}, s, inst, types.Advisory{VulnerableVersions: []string{rng}})
+		_, _ = isVulnerable(noCache{}, s, ver, inst, &adv)
+		_ = fixedVersion(noCache{}, s, inst, &adv)
+		_ = fixedVersion(noCache{}, s, inst, &types.Advisory{VulnerableVersions: []string{rng}})
 		if s.name == "go" {
 			c, err := parseGoConstraint(">=" + ver)
 			if err == nil && !c.check(inst) {
