@@ -95,6 +95,11 @@ func (e *UnsupportedOSError) Error() string {
 // maxProblems bounds how many per-package problems Match returns.
 const maxProblems = 100
 
+// maxDetails bounds a worker's cache of decoded vulnerability details,
+// which pays off for the several versions of one package (adjacent in a
+// worker's order); a full cache is emptied.
+const maxDetails = 1024
+
 // chunkSize is how many packages a worker takes at a time.
 const chunkSize = 64
 
@@ -193,11 +198,13 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 		return nil, err
 	}
 
-	var found []indexedVuln
+	var found []*indexedVuln // sorted through pointers: one copy of the results
 	var problems []indexedError
 	dropped := 0
 	for _, m := range ms {
-		found = append(found, m.out...)
+		for i := range m.out {
+			found = append(found, &m.out[i])
+		}
 		problems = append(problems, m.problems...)
 		dropped += m.dropped
 	}
@@ -221,7 +228,7 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 		errs = append(errs, fmt.Errorf("%d more package match problems not shown", dropped))
 	}
 
-	slices.SortFunc(found, func(x, y indexedVuln) int {
+	slices.SortFunc(found, func(x, y *indexedVuln) int {
 		a, b := &x.v, &y.v
 		return cmp.Or(
 			cmp.Compare(report.SeverityRank(b.Severity), report.SeverityRank(a.Severity)),
@@ -233,8 +240,8 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 		)
 	})
 	out := make([]report.Vulnerability, len(found))
-	for i := range found {
-		out[i] = found[i].v
+	for i, f := range found {
+		out[i] = f.v
 	}
 	return out, errors.Join(errs...)
 }
@@ -296,7 +303,7 @@ type matcher struct {
 	target   osTarget
 	buckets  map[string][]string
 	details  map[string]detail
-	found    map[foundKey]int // index in out
+	found    map[foundKey]int // index in out, for the current package
 	out      []indexedVuln
 	problems []indexedError
 	dropped  int
@@ -317,6 +324,7 @@ func newMatcher(target osTarget) *matcher {
 // matchOne matches package idx (a language package or one of the
 // target distribution).
 func (m *matcher) matchOne(idx int, p *report.Package) error {
+	clear(m.found) // duplicates only ever merge within one package
 	if eco, ok := langEcosystems[p.Ecosystem]; ok {
 		return m.matchLang(idx, p, eco)
 	}
@@ -358,6 +366,9 @@ func (m *matcher) detailFor(id string) (detail, error) {
 		return detail{}, fmt.Errorf("match vulnerabilities: %w", err)
 	}
 	d := detail{v: v, ok: ok}
+	if len(m.details) >= maxDetails {
+		clear(m.details)
+	}
 	m.details[id] = d
 	return d, nil
 }

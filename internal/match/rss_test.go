@@ -31,6 +31,8 @@ type rssResult struct {
 	BaseRSSKB    int64 // VmRSS just before Match: runtime, DB open, package list
 	PeakRSSKB    int64 // VmHWM after Match
 	AboveBaseKB  int64
+	RssAnonKB    int64 // after Match: heap and stacks
+	RssFileKB    int64 // after Match: pages of the memory-mapped database
 	HeapAllocKB  uint64
 	GOMAXPROCS   int
 	AffectedEach int
@@ -72,9 +74,9 @@ func TestMatchPeakRSS(t *testing.T) {
 			if err := json.Unmarshal(line, &r); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s: %d vulns, match %v wall, base RSS %.1f MB, peak %.1f MB, above base %.1f MB (GOMAXPROCS %d)",
+			t.Logf("%s: %d vulns, match %v wall, base RSS %.1f MB, peak %.1f MB, above base %.1f MB; after: anon %.1f MB, file-backed %.1f MB (GOMAXPROCS %d)",
 				w.name, r.Vulns, r.MatchWall.Round(time.Millisecond), float64(r.BaseRSSKB)/1024, float64(r.PeakRSSKB)/1024,
-				float64(r.AboveBaseKB)/1024, r.GOMAXPROCS)
+				float64(r.AboveBaseKB)/1024, float64(r.RssAnonKB)/1024, float64(r.RssFileKB)/1024, r.GOMAXPROCS)
 		})
 	}
 }
@@ -109,7 +111,7 @@ func TestMatchRSSChild(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(rssResult{Vulns: len(vulns), MatchWall: wall, BaseRSSKB: base, PeakRSSKB: peak,
-		AboveBaseKB: peak - base, HeapAllocKB: ms.HeapAlloc / 1024, GOMAXPROCS: runtime.GOMAXPROCS(0), AffectedEach: n})
+		AboveBaseKB: peak - base, RssAnonKB: procStatusKB(t, "RssAnon"), RssFileKB: procStatusKB(t, "RssFile"), HeapAllocKB: ms.HeapAlloc / 1024, GOMAXPROCS: runtime.GOMAXPROCS(0), AffectedEach: n})
 	fmt.Printf("RSSRESULT %s\n", b)
 }
 
