@@ -49,7 +49,9 @@ func TestExitCodes(t *testing.T) {
 		inStderr string
 	}{
 		{"scan passes", []string{"scan", "testdata/mixed/good", "-q"}, 0, ""},
-		{"fixable HIGH in a non-dev package fails", []string{"scan", "testdata/vulnerable", "--skip-db-update"}, 1, "FAIL: 1 fixable CRITICAL/HIGH vulnerabilities in non-dev packages: CVE-2021-23337 in lodash 4.17.20 (fixed in 4.17.21)"},
+		{"fixable HIGH in a non-dev package fails", []string{"scan", "testdata/vulnerable", "--skip-db-update"}, 1, "FAIL: policy builtin:default denied: HIGH CVE-2021-23337 in lodash 4.17.20, fixed in 4.17.21"},
+		{"a policy in warn mode does not fail", []string{"scan", "testdata/vulnerable", "--skip-db-update", "--config", "testdata/warn-only.yaml"}, 0, "PASS"},
+		{"unknown builtin policy", []string{"scan", "testdata/vulnerable", "--skip-db-update", "--policy", "builtin:nope"}, 2, "no built-in policy"},
 		{"suppressed by VEX passes", []string{"scan", "testdata/vulnerable", "--skip-db-update", "--vex", "testdata/lodash.openvex.json"}, 0, "PASS"},
 		{"no database offline is an error", []string{"scan", "testdata/vulnerable", "--offline", "--db-dir", "testdata/nodb"}, 2, "vulnerabilities were not checked"},
 		{"sbom with a broken file exits 0", []string{"sbom", "testdata/mixed", "-o", "json"}, 0, "broken/Cargo.lock:"},

@@ -209,6 +209,7 @@ func (a *app) formats() output.Registry {
 func (a *app) scanCommand() *cobra.Command {
 	f := &scanFlags{}
 	db := &dbFlags{}
+	gf := &gateFlags{}
 	cmd := &cobra.Command{
 		Use:   "scan [ROOT]",
 		Short: "Scan a directory, match vulnerabilities, and gate",
@@ -254,7 +255,10 @@ things as the flags; flags win.`,
 			if err := a.postprocess(rep, r, f); err != nil {
 				return err
 			}
-			v := gate.Decide(rep)
+			v, err := a.decide(cmd.Context(), cmd, rep, r, gf)
+			if err != nil {
+				return err
+			}
 			if r.strict && len(rep.Errors()) > 0 {
 				v = gate.Verdict{Result: gate.Error, Reason: fmt.Sprintf("--strict: %d files could not be analysed", len(rep.Errors()))}
 			}
@@ -271,6 +275,7 @@ things as the flags; flags win.`,
 	}
 	f.register(cmd, "code,deps")
 	db.register(cmd)
+	gf.register(cmd)
 	cmd.Flags().StringArrayVar(&f.vex, "vex", nil, "apply a CycloneDX VEX or OpenVEX `FILE`: not_affected and fixed statements suppress, repeatable")
 	cmd.Flags().StringVar(&f.baseline, "baseline", "", "mark vulnerabilities and findings new or existing against an earlier JSON `REPORT`")
 	return cmd

@@ -1,7 +1,6 @@
-// Package gate turns a report into the pass or fail verdict and the exit
-// code. Policies decide when they ran; otherwise the built-in Go gate
-// applies: fail on CRITICAL or HIGH vulnerabilities that have a fixed
-// version, in non-dev packages, not suppressed.
+// Package gate turns the policies' decisions in a report into the pass or
+// fail verdict and the exit code: a deny from an enforcing policy fails the
+// gate, a policy that errs or hits a host limit fails it closed (error).
 package gate
 
 import (
@@ -47,15 +46,15 @@ func (v Verdict) Line() string {
 	return fmt.Sprintf("shipgate: %s: %s", strings.ToUpper(v.Result), v.Reason)
 }
 
-// Decide returns the verdict for a report. When policies ran, their
-// decisions rule: a policy that errored or was aborted fails closed (error),
-// any deny from an enforcing policy fails. Otherwise the built-in gate
-// applies.
+// Decide returns the verdict for a report from its policies' decisions: a
+// policy that errored or was aborted fails closed (error), any deny from an
+// enforcing policy fails. A report without policy results is an error: a
+// gate that decided nothing must not pass.
 func Decide(r *report.Report) Verdict {
-	if len(r.Policies) > 0 {
-		return fromPolicies(r.Policies)
+	if len(r.Policies) == 0 {
+		return Verdict{Result: Error, Reason: "no policy ran"}
 	}
-	return builtin(r)
+	return fromPolicies(r.Policies)
 }
 
 func fromPolicies(ps []report.PolicyResult) Verdict {
@@ -94,28 +93,4 @@ func outcomeWord(o string) string {
 		return "was aborted"
 	}
 	return "failed"
-}
-
-func builtin(r *report.Report) Verdict {
-	var hits []report.Vulnerability
-	for _, v := range r.Vulnerabilities {
-		if v.Suppressed != nil || v.Dev || v.FixedVersion == "" {
-			continue
-		}
-		if v.Severity == report.SeverityCritical || v.Severity == report.SeverityHigh {
-			hits = append(hits, v)
-		}
-	}
-	if len(hits) == 0 {
-		return Verdict{Result: Pass, Reason: "no fixable CRITICAL or HIGH vulnerability in non-dev packages"}
-	}
-	var ex []string
-	for i, v := range hits {
-		if i == 3 {
-			ex = append(ex, fmt.Sprintf("and %d more", len(hits)-3))
-			break
-		}
-		ex = append(ex, fmt.Sprintf("%s in %s %s (fixed in %s)", v.ID, v.PackageName, v.InstalledVersion, v.FixedVersion))
-	}
-	return Verdict{Result: Fail, Reason: fmt.Sprintf("%d fixable CRITICAL/HIGH vulnerabilities in non-dev packages: %s", len(hits), strings.Join(ex, ", "))}
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipgate/shipgate/internal/config"
+	"github.com/shipgate/shipgate/internal/gate"
+	"github.com/shipgate/shipgate/internal/policy"
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// gateFlags are scan's policy flags.
+type gateFlags struct {
+	policies []string
+	timeout  time.Duration
+	memory   uint64
+}
+
+func (f *gateFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.policies, "policy", nil, "decide the gate with `POLICY`: a .wasm file or builtin:NAME, repeatable; when given, exactly these run (default builtin:default)")
+	fl.DurationVar(&f.timeout, "policy-timeout", policy.DefaultTimeout, "wall-time limit of each policy evaluation")
+	fl.Uint64Var(&f.memory, "policy-memory", policy.DefaultMemoryLimit>>20, "memory limit of each policy, in `MiB`")
+}
+
+// specs returns the policies to run: the flags' when given, else
+// shipgate.yaml's (with params and enforce), else builtin:default.
+func (f *gateFlags) specs(cfg *config.Config) ([]policy.Spec, error) {
+	var entries []config.Policy
+	switch {
+	case len(f.policies) > 0:
+		for _, p := range f.policies {
+			entries = append(entries, config.Policy{Path: p})
+		}
+	case len(cfg.Policies) > 0:
+		entries = cfg.Policies
+	default:
+		entries = []config.Policy{{Path: "builtin:default"}}
+	}
+	var out []policy.Spec
+	for _, e := range entries {
+		name, wasm, err := readPolicy(e.Path)
+		if err != nil {
+			return nil, usageError("--policy %s: %v", e.Path, err)
+		}
+		var params json.RawMessage
+		if e.Params != nil {
+			if params, err = json.Marshal(e.Params); err != nil {
+				return nil, usageError("policy %s params: %v", e.Path, err)
+			}
+		}
+		out = append(out, policy.Spec{Name: name, Wasm: wasm, Params: params, Enforce: e.Enforce})
+	}
+	return out, nil
+}
+
+// limits applies shipgate.yaml's policyTimeout and policyMemory unless the
+// flags were given.
+func (f *gateFlags) limits(cmd *cobra.Command, cfg *config.Config) (time.Duration, uint64, error) {
+	timeout, memory := f.timeout, f.memory
+	if !cmd.Flags().Changed("policy-timeout") && cfg.PolicyTimeout != "" {
+		d, err := time.ParseDuration(cfg.PolicyTimeout)
+		if err != nil {
+			return 0, 0, usageError("shipgate.yaml policyTimeout: %v", err)
+		}
+		timeout = d
+	}
+	if !cmd.Flags().Changed("policy-memory") && cfg.PolicyMemory != "" {
+		m, err := parseMiB(cfg.PolicyMemory)
+		if err != nil {
+			return 0, 0, usageError("shipgate.yaml policyMemory: %v", err)
+		}
+		memory = m
+	}
+	return timeout, memory, nil
+}
+
+// parseMiB reads "256", "256MiB" or "1GiB" as MiB.
+func parseMiB(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	mult := uint64(1)
+	switch {
+	case strings.HasSuffix(s, "GiB"):
+		s, mult = strings.TrimSuffix(s, "GiB"), 1024
+	case strings.HasSuffix(s, "MiB"):
+		s = strings.TrimSuffix(s, "MiB")
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("%q is not a size in MiB (e.g. 256MiB, 1GiB)", s)
+	}
+	return n * mult, nil
+}
+
+// decide runs the policies on the report and returns the verdict. A policy
+// that errs or hits a limit fails the gate closed (exit 2).
+func (a *app) decide(ctx context.Context, cmd *cobra.Command, rep *report.Report, r *resolved, f *gateFlags) (gate.Verdict, error) {
+	specs, err := f.specs(r.cfg)
+	if err != nil {
+		return gate.Verdict{}, err
+	}
+	timeout, memory, err := f.limits(cmd, r.cfg)
+	if err != nil {
+		return gate.Verdict{}, err
+	}
+	cache := ""
+	if r.cacheDir != "" {
+		cache = filepath.Join(r.cacheDir, "wazero")
+	}
+	eng, err := policy.NewEngine(ctx, policy.Options{CacheDir: cache, Timeout: timeout, MemoryLimit: memory << 20})
+	if err != nil {
+		return gate.Verdict{}, &exitError{code: gate.ExitError, err: fmt.Errorf("policy engine: %w", err)}
+	}
+	defer eng.Close(ctx)
+	rep.Policies = eng.EvaluateAll(ctx, rep, specs)
+	return gate.Decide(rep), nil
+}
