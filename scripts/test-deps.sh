@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond Go itself, from Debian's
 # packages: xmllint (CycloneDX XSD validation), wat2wasm (the hand-written
 # WebAssembly policy example) and a static busybox (the CI job image).
-# Also rsync and gitlab-ci-local (npm) for the GitLab component test.
+# Also rsync and gitlab-ci-local (npm) for the GitLab component test, and
+# pre-commit for the hook test.
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 need=()
@@ -11,6 +12,7 @@ command -v wat2wasm >/dev/null 2>&1 || need+=(wabt)
 command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
+command -v pre-commit >/dev/null 2>&1 || need+=(pre-commit)
 
 # gitlab-ci-local (and the Node 22 it needs) from the npm registry, into
 # .tools/ of the repository, for the GitLab component test.
