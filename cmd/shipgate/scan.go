@@ -43,6 +43,7 @@ type scanFlags struct {
 	verifyKey   string
 	vex         []string
 	rules       []string
+	gitHistory  int
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -57,6 +58,7 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.image, "image", "", "scan the image `REF`: a registry reference, docker-archive tar(.gz), OCI layout (dir or tar) or docker:NAME from the local daemon; alone, it means --stages image")
 	fl.StringVar(&f.platform, "platform", "", "`OS/ARCH[/VARIANT]` to pick from a multi-platform image (default linux/amd64)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
+	fl.IntVar(&f.gitHistory, "git-history", 0, "also scan the lines added by the last `N` commits for secrets")
 	fl.StringArrayVar(&f.rules, "rules", nil, "add custom SAST rules from a YAML `FILE` (format: plugins/code/sast/docs/rules.md), repeatable")
 	fl.StringVar(&f.verifyKey, "verify-key", "", "check the image's cosign signature with the public `KEY` (PEM, ECDSA P-256); the result is image.signature in the report")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
@@ -66,22 +68,23 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 // resolved is the effective configuration: flags over shipgate.yaml over
 // defaults.
 type resolved struct {
-	root     string
-	stages   []string
-	skip     []string
-	outputs  []output.Spec
-	strict   bool
-	quiet    bool
-	severity []string
-	spec     string
-	gitlab   string
-	image    string
-	platform *v1.Platform
-	insecure []string
-	cacheDir string
-	code     code.Options
-	key      *ecdsa.PublicKey
-	cfg      *config.Config
+	root       string
+	stages     []string
+	skip       []string
+	outputs    []output.Spec
+	strict     bool
+	quiet      bool
+	severity   []string
+	spec       string
+	gitlab     string
+	image      string
+	platform   *v1.Platform
+	insecure   []string
+	cacheDir   string
+	code       code.Options
+	gitHistory int
+	key        *ecdsa.PublicKey
+	cfg        *config.Config
 }
 
 func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOutput string) (*resolved, error) {
@@ -132,6 +135,7 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 		r.platform = p
 	}
 	r.insecure = f.insecure
+	r.gitHistory = f.gitHistory
 	for _, p := range f.rules {
 		rs, err := sast.LoadRules(p)
 		if err != nil {
@@ -362,6 +366,7 @@ func (a *app) scan(cmd *cobra.Command, r *resolved) (*report.Report, error) {
 		Progress:    prog.update,
 		Image:       r.image,
 		Code:        r.code,
+		GitHistory:  r.gitHistory,
 		ImageOptions: image.Options{
 			Source:    image.SourceOptions{Platform: r.platform, Insecure: r.insecure},
 			CacheDir:  r.cacheDir,

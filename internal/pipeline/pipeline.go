@@ -46,6 +46,9 @@ type Options struct {
 	Analyzers []plugins.Analyzer
 	// Code configures the code stage (custom SAST rules).
 	Code code.Options
+	// GitHistory, when positive, also scans the lines added by the last
+	// GitHistory commits for secrets (code stage).
+	GitHistory int
 	// Image is the image reference the image stage scans.
 	Image string
 	// ImageOptions configures the image stage (sources, cache, limits).
@@ -177,6 +180,9 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", opts.Path, err)
+	}
+	if opts.GitHistory > 0 && slices.Contains(stages, report.StageCode) {
+		out.Findings, out.Analyzers = scanHistory(ctx, abs, opts.GitHistory, out.Findings, out.Analyzers)
 	}
 	rep := newReport(opts, now, report.Target{Type: "filesystem", Name: opts.Path, Path: abs, Git: gitinfo.Find(abs)})
 	rep.OS = out.OS

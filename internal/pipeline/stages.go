@@ -27,3 +27,24 @@ func imageSecrets(ctx context.Context, name, text string) []report.Finding {
 	}
 	return out
 }
+
+// scanHistory adds the secrets found in the lines the last n commits added,
+// leaving out those still in the working tree (already reported there).
+func scanHistory(ctx context.Context, root string, n int, findings []report.Finding, statuses []report.AnalyzerStatus) ([]report.Finding, []report.AnalyzerStatus) {
+	st := report.AnalyzerStatus{Name: secrets.HistoryAnalyzer, Stage: report.StageCode, Status: report.StatusOK, Files: n}
+	hist, err := secrets.ScanGitHistory(ctx, root, n)
+	if err != nil {
+		st.Status = report.StatusError
+		st.Errors = append(st.Errors, report.FileError{Path: ".git", Message: err.Error()})
+	}
+	current := map[string]bool{}
+	for _, f := range findings {
+		current[f.Fingerprint] = true
+	}
+	for _, f := range hist {
+		if !current[f.Fingerprint] {
+			findings = append(findings, f)
+		}
+	}
+	return findings, append(statuses, st)
+}
