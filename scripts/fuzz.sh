@@ -12,7 +12,7 @@ done)
 while read -r pkg name; do
   [ -n "$pkg" ] || continue
   count=$((count+1))
-  if ! out=$(go test -tags "${TAGS:-}" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+  if ! out=$(go test -tags "${TAGS:-}" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1x -timeout 5m "$pkg" 2>&1); then
     echo "FAIL fuzz $pkg $name"; echo "$out" | tail -30; failed=$((failed+1))
   else
     echo "ok   fuzz $pkg $name"
