@@ -36,6 +36,7 @@ func FuzzScanLayer(f *testing.F) {
 	f.Add([]byte("not a tar"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tmp := t.TempDir()
-		_, _ = scanLayer(context.Background(), tarLayer{data}, analyzers(), Options{TempDir: tmp, MaxFileSize: 1 << 20, MaxLayerBytes: 64 << 20, MaxRatio: 1000})
+		d, _ := tarLayer{data}.DiffID()
+		_, _ = scanLayer(context.Background(), tarLayer{data}, d, analyzers(), Options{TempDir: tmp, MaxFileSize: 1 << 20, MaxLayerBytes: 64 << 20, MaxRatio: 1000})
 	})
 }

@@ -111,6 +111,19 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 	key := analyzerKey(analyzers)
 	cache := layerCache{dir: o.CacheDir}
 
+	// The config's diff_ids name the layers; asking a docker-archive layer
+	// for its diffID would hash it. scanLayer checks the content against
+	// the claimed diffID while it streams, so the cache only ever holds
+	// results of verified content.
+	diffIDs := cf.RootFS.DiffIDs
+	if len(diffIDs) != len(layers) {
+		diffIDs = make([]v1.Hash, len(layers))
+		for i, l := range layers {
+			if diffIDs[i], err = l.DiffID(); err != nil {
+				return nil, fmt.Errorf("image %s: layer %d: diffID: %w", src.Name, i+1, err)
+			}
+		}
+	}
 	results := make([]*layerResult, len(layers))
 	errs := make([]error, len(layers))
 	hits := make([]bool, len(layers))
@@ -122,16 +135,12 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			diffID, err := l.DiffID()
-			if err != nil {
-				errs[i] = fmt.Errorf("layer %d: diffID: %w", i+1, err)
-				return
-			}
+			diffID := diffIDs[i]
 			if r := cache.get(diffID.String(), key); r != nil {
 				results[i], hits[i] = r, true
 				return
 			}
-			r, err := scanLayer(ctx, l, analyzers, o)
+			r, err := scanLayer(ctx, l, diffID, analyzers, o)
 			if err != nil {
 				errs[i] = err
 				return
@@ -146,7 +155,7 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 		return nil, err
 	}
 
-	meta := layerMeta(img, cf, layers)
+	meta := layerMeta(src, cf, diffIDs)
 	res := &Result{Layers: len(layers)}
 	for _, h := range hits {
 		if h {
@@ -177,19 +186,31 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 }
 
 // layerMeta returns the report's description of each layer, with the
-// history line that created it (empty-layer history entries skipped).
-func layerMeta(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) []report.Layer {
+// history line that created it (empty-layer history entries skipped). The
+// compressed digest is taken from the manifest where there is one: a
+// docker-archive stores layers uncompressed, and computing their digest
+// would mean compressing every layer.
+func layerMeta(src *Source, cf *v1.ConfigFile, diffIDs []v1.Hash) []report.Layer {
 	var createdBy []string
 	for _, h := range cf.History {
 		if !h.EmptyLayer {
 			createdBy = append(createdBy, h.CreatedBy)
 		}
 	}
-	out := make([]report.Layer, len(layers))
-	for i, l := range layers {
-		d, _ := l.Digest()
-		id, _ := l.DiffID()
-		out[i] = report.Layer{Digest: d.String(), DiffID: id.String()}
+	var digests []v1.Hash
+	if src.Kind == "registry" || src.Kind == "oci-layout" {
+		if m, err := src.Image.Manifest(); err == nil && len(m.Layers) == len(diffIDs) {
+			for _, d := range m.Layers {
+				digests = append(digests, d.Digest)
+			}
+		}
+	}
+	out := make([]report.Layer, len(diffIDs))
+	for i, id := range diffIDs {
+		out[i] = report.Layer{DiffID: id.String()}
+		if i < len(digests) {
+			out[i].Digest = digests[i].String()
+		}
 		if i < len(createdBy) {
 			out[i].CreatedBy = createdBy[i]
 		}

@@ -266,13 +266,20 @@ func TestHostileLayers(t *testing.T) {
 		{"corrupt gzip", images.RawLayer(t, []byte("\x1f\x8b\x08\x00garbage-not-deflate")), "layer"},
 		{"truncated", images.RawLayer(t, images.Gzip(images.Tar(t, images.Entry{Name: "var/lib/dpkg/status", Body: "Package: x\n", Size: 4096}))), "layer"},
 		{"decompression bomb", images.RawLayer(t, images.Gzip(append(images.Tar(t, images.File("a", "x")), zeros...))), "decompression bomb"},
+		// Valid content under another layer's diffID must not poison the
+		// layer cache.
+		{"content does not match its diffID", images.RawLayer(t, images.Gzip(images.Tar(t, images.File("var/lib/dpkg/status", status2)))), "does not match its diffID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			img := images.Image(t, v1.Config{}, good, images.Layered{Layer: tt.layer})
 			archive := filepath.Join(t.TempDir(), "img.tar")
 			images.DockerArchive(t, archive, "example.com/bad:1", img)
-			res, err := Scan(context.Background(), archive, analyzers(), Options{TempDir: t.TempDir(), MaxLayerBytes: 8 << 20})
+			cache := t.TempDir()
+			res, err := Scan(context.Background(), archive, analyzers(), Options{TempDir: t.TempDir(), MaxLayerBytes: 8 << 20, CacheDir: cache})
+			if entries, _ := os.ReadDir(filepath.Join(cache, "layers")); len(entries) > 1 {
+				t.Errorf("the bad layer was cached: %d entries", len(entries))
+			}
 			if err != nil {
 				// The archive itself may refuse a broken blob up front.
 				if !strings.Contains(err.Error(), "layer") && !strings.Contains(err.Error(), "gzip") {

@@ -3,6 +3,8 @@ package image
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,11 +73,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // scanLayer streams one layer once: it records every path and whiteout,
 // extracts only the files some analyzer claims (each within the size limit)
 // into a private temporary directory, and runs the analyzers there.
-func scanLayer(ctx context.Context, layer v1.Layer, analyzers []plugins.Analyzer, o Options) (*layerResult, error) {
-	diffID, err := layer.DiffID()
-	if err != nil {
-		return nil, fmt.Errorf("layer diffID: %w", err)
-	}
+func scanLayer(ctx context.Context, layer v1.Layer, diffID v1.Hash, analyzers []plugins.Analyzer, o Options) (*layerResult, error) {
 	res := &layerResult{DiffID: diffID.String()}
 	rc, err := layer.Uncompressed()
 	if err != nil {
@@ -88,7 +86,8 @@ func scanLayer(ctx context.Context, layer v1.Layer, analyzers []plugins.Analyzer
 		// A ratio cap, but never below a floor that real layers reach.
 		limit = min(limit, max(cs*o.MaxRatio, 256<<20))
 	}
-	cr := &countingReader{r: rc, limit: limit}
+	hash := sha256.New()
+	cr := &countingReader{r: io.TeeReader(rc, hash), limit: limit}
 
 	tmp, err := os.MkdirTemp(o.TempDir, "shipgate-layer-")
 	if err != nil {
@@ -159,6 +158,9 @@ func scanLayer(ctx context.Context, layer v1.Layer, analyzers []plugins.Analyzer
 		return nil, fmt.Errorf("layer %s: %w", short(diffID), err)
 	}
 	res.Bytes = cr.n
+	if diffID.Algorithm == "sha256" && hex.EncodeToString(hash.Sum(nil)) != diffID.Hex {
+		return nil, fmt.Errorf("layer %s: content does not match its diffID (sha256:%x): refusing it", short(diffID), hash.Sum(nil))
+	}
 
 	out, err := engine.Run(ctx, root.FS(), analyzers, engine.Options{MaxFileSize: o.MaxFileSize, Workers: 1})
 	if err != nil {
