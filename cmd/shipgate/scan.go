@@ -396,9 +396,13 @@ func (a *app) write(rep *report.Report, r *resolved, v *gate.Verdict) error {
 	if v != nil {
 		opts.Verdict = &output.Verdict{Result: v.Result, Reason: v.Reason}
 	}
-	opts.Rules = map[string]output.RuleInfo{}
-	for _, rule := range code.Rules() {
-		opts.Rules[rule.ID] = output.RuleInfo{ID: rule.ID, Title: rule.Title, Description: rule.Title, Help: rule.Help, Severity: rule.Severity, CWEs: rule.CWEs, References: rule.References}
+	if slices.ContainsFunc(r.outputs, func(s output.Spec) bool { return s.Format == "sarif" }) {
+		// Rule metadata builds every code analyzer's rule table (the
+		// secret detector's too): only SARIF needs it.
+		opts.Rules = map[string]output.RuleInfo{}
+		for _, rule := range code.Rules() {
+			opts.Rules[rule.ID] = output.RuleInfo{ID: rule.ID, Title: rule.Title, Description: rule.Title, Help: rule.Help, Severity: rule.Severity, CWEs: rule.CWEs, References: rule.References}
+		}
 	}
 	if err := a.formats().Write(a.stdout, rep, r.outputs, opts); err != nil {
 		return &exitError{code: gate.ExitError, err: err}

@@ -162,11 +162,16 @@ func TestSources(t *testing.T) {
 		images.PlatformImage{Platform: v1.Platform{OS: "linux", Architecture: "amd64"}, Image: img},
 		images.PlatformImage{Platform: v1.Platform{OS: "linux", Architecture: "arm64"}, Image: arm})
 
+	zstdDir := filepath.Join(dir, "zstd-layout")
+	zimg := images.Image(t, v1.Config{}, images.Layered{Layer: images.ZstdLayer(t, images.File("etc/os-release", "ID=wolfi\nVERSION_ID=20230201\n"), images.File("lib/apk/db/installed", "P:glibc\nV:2.40-r1\nA:x86_64\n\n"))})
+	images.OCILayout(t, zstdDir, images.PlatformImage{Platform: v1.Platform{OS: "linux", Architecture: "amd64"}, Image: zimg})
+
 	tests := []struct {
 		name, ref string
 		platform  *v1.Platform
 		kind, os  string
 	}{
+		{"zstd layer", zstdDir, nil, "oci-layout", "wolfi"},
 		{"docker-archive", docker, nil, "docker-archive", "debian"},
 		{"gzip docker-archive", gz, nil, "docker-archive", "debian"},
 		{"oci layout dir", layoutDir, nil, "oci-layout", "debian"},
