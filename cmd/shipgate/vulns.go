@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +103,9 @@ func (a *app) matchVulnerabilities(ctx context.Context, rep *report.Report, r *r
 		// Per-package problems and unsupported distributions: the rest
 		// was matched; say what was not.
 		for _, e := range unjoin(err) {
-			rep.Warnings = append(rep.Warnings, e.Error())
+			if msg := e.Error(); !slices.Contains(rep.Warnings, msg) {
+				rep.Warnings = append(rep.Warnings, msg)
+			}
 		}
 	}
 	if vulns == nil {

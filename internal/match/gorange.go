@@ -23,6 +23,7 @@ func parseGoVersion(s string) (goVersion, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty go version")
 	}
+	s = toolchainToSemver(s)
 	if s[0] != 'v' {
 		s = "v" + s
 	}
@@ -30,6 +31,25 @@ func parseGoVersion(s string) (goVersion, error) {
 		return "", fmt.Errorf("invalid go version %q", s)
 	}
 	return goVersion(s), nil
+}
+
+// toolchainToSemver turns a Go toolchain version, as build info records
+// the stdlib ("go1.22", "go1.21.5", "go1.23rc1"), into the module-style
+// version advisories use ("1.22.0", "1.21.5", "1.23.0-rc1"). Other
+// versions are returned as they are.
+func toolchainToSemver(s string) string {
+	rest, ok := strings.CutPrefix(s, "go")
+	if !ok || rest == "" || rest[0] < '0' || rest[0] > '9' {
+		return s
+	}
+	pre := ""
+	if i := strings.IndexAny(rest, "abcdefghijklmnopqrstuvwxyz"); i > 0 {
+		rest, pre = rest[:i], "-"+rest[i:]
+	}
+	if strings.Count(rest, ".") == 1 {
+		rest += ".0"
+	}
+	return rest + pre
 }
 
 // goTerm is one comparison: op version.
