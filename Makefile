@@ -18,6 +18,7 @@ test: test-deps
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory image
+	bin/shipgate-linux-amd64 sbom --image dist/shipgate-image.docker.tar -q -o table -o cyclonedx-json=dist/shipgate-image.cdx.json
 	TAGS='$(TAGS)' scripts/fuzz.sh $(FUZZTIME)
 
 test-deps:

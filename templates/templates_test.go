@@ -118,3 +118,58 @@ func TestComponentWithGitLabCILocal(t *testing.T) {
 		t.Error("SAST_DISABLED=true still wrote gl-sast-report.json")
 	}
 }
+
+// TestExampleWithGitLabCILocal runs examples/gitlab/.gitlab-ci.yml, which
+// includes the component by its catalogue path, against this repository:
+// git's url.insteadOf points gitlab.com/shipgate/shipgate at a bare clone
+// of the work tree with the example's tag, so nothing leaves the machine.
+func TestExampleWithGitLabCILocal(t *testing.T) {
+	glci, nodeBin := tools(t)
+	root, _ := filepath.Abs("..")
+	bare := filepath.Join(t.TempDir(), "shipgate.git")
+	for _, args := range [][]string{
+		{"clone", "-q", "--bare", root, bare},
+		{"-C", bare, "tag", "-f", "1.0.0"},
+		{"-C", bare, "config", "uploadpack.allowFilter", "true"},
+	} {
+		if out, err := run(t, root, nil, "git", args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	bin := t.TempDir()
+	if out, err := run(t, "..", []string{"CGO_ENABLED=0"}, "go", "build", "-o", filepath.Join(bin, "shipgate"), "./cmd/shipgate"); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	proj := t.TempDir()
+	copyFile(t, "../examples/gitlab/.gitlab-ci.yml", filepath.Join(proj, ".gitlab-ci.yml"))
+	copyFile(t, "../cmd/shipgate/testdata/vulnerable/package-lock.json", filepath.Join(proj, "package-lock.json"))
+	git := []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t"}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-qm", "init"}, {"remote", "add", "origin", "https://gitlab.com/group/proj.git"}} {
+		if out, err := run(t, proj, git, "git", args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	cache := t.TempDir()
+	vulndbfixture.Build(t, filepath.Join(cache, "db"), vulndbfixture.Files("lang.yaml", "os.yaml", "vulnerability.yaml")...)
+	env := []string{
+		"PATH=" + nodeBin + ":" + bin + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"GIT_CONFIG_COUNT=2",
+		"GIT_CONFIG_KEY_0=url.file://" + bare + ".insteadOf", "GIT_CONFIG_VALUE_0=https://gitlab.com/shipgate/shipgate.git",
+		"GIT_CONFIG_KEY_1=protocol.file.allow", "GIT_CONFIG_VALUE_1=always",
+	}
+	out, err := run(t, proj, env, glci, "--preview")
+	if err != nil || !strings.Contains(out, "SHIPGATE_POLICIES: builtin:default") {
+		t.Fatalf("preview: %v\n%s", err, out)
+	}
+	// The lockfile has a fixable HIGH: the gate fails, the reports are
+	// still written.
+	out, err = run(t, proj, env, glci, "--force-shell-executor", "--artifacts-to-source", "--variable", "SHIPGATE_CACHE_DIR="+cache, "shipgate")
+	if err == nil || !strings.Contains(out, "FAIL: policy builtin:default denied") {
+		t.Fatalf("the example's gate did not fail on a vulnerable lockfile: %v\n%s", err, out)
+	}
+	for _, f := range []string{"gl-dependency-scanning-report.json", "gl-sbom-shipgate.cdx.json", "gl-shipgate-junit.xml"} {
+		if _, err := os.Stat(filepath.Join(proj, f)); err != nil {
+			t.Errorf("%s not written when the gate failed: %v", f, err)
+		}
+	}
+}
