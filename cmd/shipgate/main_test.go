@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipgate/shipgate/fixtures/images"
 	vulndbfixture "github.com/shipgate/shipgate/fixtures/vulndb"
 	"github.com/shipgate/shipgate/internal/report"
 )
@@ -197,5 +198,30 @@ func TestCustomRules(t *testing.T) {
 	_, stderr, code = shipgate(t, "scan", "testdata/rules/src", "--rules", "testdata/does-not-exist.yaml")
 	if code != 2 || !strings.Contains(stderr, "--rules") {
 		t.Errorf("missing rules file: exit %d %s", code, stderr)
+	}
+}
+
+// TestScanDownloadsTheDatabase: end to end, the first scan pulls the
+// database from a registry (go-containerregistry's, on loopback), matches
+// against it, and a second scan works offline from the cache.
+func TestScanDownloadsTheDatabase(t *testing.T) {
+	src := t.TempDir()
+	vulndbfixture.Build(t, src, vulndbfixture.Files("lang.yaml", "os.yaml", "vulnerability.yaml")...)
+	host := images.Registry(t)
+	vulndbfixture.PushArtifact(t, host+"/aquasec/trivy-db:2", src)
+	t.Setenv("SHIPGATE_CACHE_DIR", t.TempDir())
+
+	args := []string{"scan", "testdata/vulnerable", "--db-repository", host + "/nope/trivy-db:2", "--db-repository", host + "/aquasec/trivy-db:2", "--insecure-registry", host, "-o", "json"}
+	stdout, stderr, code := shipgate(t, args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (the gate on a fresh database)\n%s", code, stderr)
+	}
+	r := decode(t, []byte(stdout))
+	if len(r.Vulnerabilities) == 0 || r.Database == nil || r.Database.SchemaVersion != 2 {
+		t.Fatalf("vulnerabilities %d, database %+v", len(r.Vulnerabilities), r.Database)
+	}
+	_, stderr, code = shipgate(t, "scan", "testdata/vulnerable", "--offline", "-q")
+	if code != 1 {
+		t.Fatalf("offline from the cache: exit %d\n%s", code, stderr)
 	}
 }
