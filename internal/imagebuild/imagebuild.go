@@ -109,7 +109,6 @@ func Build(o Options) (v1.Image, error) {
 		"org.opencontainers.image.source":      "https://github.com/shipgate/shipgate",
 		"org.opencontainers.image.version":     o.Version,
 		"org.opencontainers.image.revision":    o.Revision,
-		"org.opencontainers.image.licenses":    "Apache-2.0",
 		"org.opencontainers.image.created":     o.Created.UTC().Format(time.RFC3339),
 	}
 	return mutate.ConfigFile(img, cf)
