@@ -23,10 +23,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -34,6 +34,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/jsontok"
 )
 
 // Name is the analyzer's id.
@@ -93,17 +94,17 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 		return nil, &plugins.ParseError{Path: in.Path, Err: fmt.Errorf("file larger than %d bytes", maxSize)}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	lines := &lineIndex{data: data, line: 1}
+	lines := jsontok.NewLineIndex(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	perr := func(err error) error {
-		return &plugins.ParseError{Path: in.Path, Line: lines.errLine(dec, err), Err: fmt.Errorf("parse deps.json: %w", err)}
+		return &plugins.ParseError{Path: in.Path, Line: lines.ErrLine(dec, err), Err: fmt.Errorf("parse deps.json: %w", err)}
 	}
 	p := parsed{targets: map[string][]string{}, targetDeps: map[string]map[string]map[string]string{}, targetLines: map[string]int{}}
-	if err := delim(dec, '{'); err != nil {
+	if err := jsontok.Delim(dec, '{'); err != nil {
 		return nil, perr(err)
 	}
 	for dec.More() {
-		key, err := str(dec)
+		key, err := jsontok.Str(dec)
 		if err != nil {
 			return nil, perr(err)
 		}
@@ -117,19 +118,19 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 			}
 			p.runtimeTarget = rt.Name
 		case "targets", "libraries":
-			if err := delim(dec, '{'); err != nil {
+			if err := jsontok.Delim(dec, '{'); err != nil {
 				return nil, perr(err)
 			}
 			for dec.More() {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				k, err := str(dec)
+				k, err := jsontok.Str(dec)
 				if err != nil {
 					return nil, perr(err)
 				}
 				if key == "libraries" {
-					line := lines.at(dec.InputOffset())
+					line := lines.At(dec.InputOffset())
 					var lib library
 					if err := dec.Decode(&lib); err != nil {
 						return nil, perr(err)
@@ -140,15 +141,15 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 				// A target: "Name/Version" -> entry.
 				p.targetOrder = append(p.targetOrder, k)
 				p.targetDeps[k] = map[string]map[string]string{}
-				if err := delim(dec, '{'); err != nil {
+				if err := jsontok.Delim(dec, '{'); err != nil {
 					return nil, perr(err)
 				}
 				for dec.More() {
-					ek, err := str(dec)
+					ek, err := jsontok.Str(dec)
 					if err != nil {
 						return nil, perr(err)
 					}
-					line := lines.at(dec.InputOffset())
+					line := lines.At(dec.InputOffset())
 					var e targetEntry
 					if err := dec.Decode(&e); err != nil {
 						return nil, perr(err)
@@ -159,15 +160,15 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 						p.targetLines[ek] = line
 					}
 				}
-				if err := delim(dec, '}'); err != nil {
+				if err := jsontok.Delim(dec, '}'); err != nil {
 					return nil, perr(err)
 				}
 			}
-			if err := delim(dec, '}'); err != nil {
+			if err := jsontok.Delim(dec, '}'); err != nil {
 				return nil, perr(err)
 			}
 		default:
-			if err := skip(dec); err != nil {
+			if err := jsontok.Skip(dec); err != nil {
 				return nil, perr(err)
 			}
 		}
@@ -282,7 +283,7 @@ func (p *parsed) build(file string) *plugins.Result {
 				res.Errors = append(res.Errors, report.FileError{Path: file, Line: l.line, Message: fmt.Sprintf("%s: sha512 is not a base64 SHA-512", l.key)})
 			}
 		}
-		for _, d := range sortedKeys(deps[l.key]) {
+		for _, d := range slices.Sorted(maps.Keys(deps[l.key])) {
 			if r, ok := resolve(d, deps[l.key][d]); ok {
 				pkg.DependsOn = append(pkg.DependsOn, r)
 			} else {
@@ -300,83 +301,4 @@ func find(libs []libAt, key string) (libAt, bool) {
 		return libAt{}, false
 	}
 	return libs[i], true
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// lineIndex turns increasing byte offsets into 1-based line numbers.
-type lineIndex struct {
-	data []byte
-	off  int64
-	line int
-}
-
-func (l *lineIndex) at(off int64) int {
-	if off > int64(len(l.data)) {
-		off = int64(len(l.data))
-	}
-	if off > l.off {
-		l.line += bytes.Count(l.data[l.off:off], []byte{'\n'})
-		l.off = off
-	}
-	return l.line
-}
-
-// errLine returns the line of a decoding error.
-func (l *lineIndex) errLine(dec *json.Decoder, err error) int {
-	off := dec.InputOffset()
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < l.off {
-		return l.line
-	}
-	return l.at(off)
-}
-
-func delim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return unexpectedEOF(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, found %v", want, tok)
-	}
-	return nil
-}
-
-func str(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", unexpectedEOF(err)
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("expected a string, found %v", tok)
-	}
-	return s, nil
-}
-
-func skip(dec *json.Decoder) error {
-	var raw json.RawMessage
-	return unexpectedEOF(dec.Decode(&raw))
-}
-
-func unexpectedEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }

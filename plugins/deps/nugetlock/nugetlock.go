@@ -26,16 +26,17 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/jsontok"
 )
 
 // Name is the analyzer's id.
@@ -86,57 +87,57 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 		return nil, &plugins.ParseError{Path: in.Path, Err: fmt.Errorf("file larger than %d bytes", maxSize)}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	lines := &lineIndex{data: data, line: 1}
+	lines := jsontok.NewLineIndex(data)
 	var entries []located
 	dec := json.NewDecoder(bytes.NewReader(data))
 	perr := func(err error) error {
-		return &plugins.ParseError{Path: in.Path, Line: lines.errLine(dec, err), Err: fmt.Errorf("parse packages.lock.json: %w", err)}
+		return &plugins.ParseError{Path: in.Path, Line: lines.ErrLine(dec, err), Err: fmt.Errorf("parse packages.lock.json: %w", err)}
 	}
-	if err := delim(dec, '{'); err != nil {
+	if err := jsontok.Delim(dec, '{'); err != nil {
 		return nil, perr(err)
 	}
 	for dec.More() {
-		key, err := str(dec)
+		key, err := jsontok.Str(dec)
 		if err != nil {
 			return nil, perr(err)
 		}
 		if key != "dependencies" {
-			if err := skip(dec); err != nil {
+			if err := jsontok.Skip(dec); err != nil {
 				return nil, perr(err)
 			}
 			continue
 		}
-		if err := delim(dec, '{'); err != nil {
+		if err := jsontok.Delim(dec, '{'); err != nil {
 			return nil, perr(err)
 		}
 		for dec.More() {
-			fw, err := str(dec)
+			fw, err := jsontok.Str(dec)
 			if err != nil {
 				return nil, perr(err)
 			}
-			if err := delim(dec, '{'); err != nil {
+			if err := jsontok.Delim(dec, '{'); err != nil {
 				return nil, perr(err)
 			}
 			for dec.More() {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				name, err := str(dec)
+				name, err := jsontok.Str(dec)
 				if err != nil {
 					return nil, perr(err)
 				}
-				line := lines.at(dec.InputOffset())
+				line := lines.At(dec.InputOffset())
 				var e entry
 				if err := dec.Decode(&e); err != nil {
 					return nil, perr(err)
 				}
 				entries = append(entries, located{name, fw, line, e})
 			}
-			if err := delim(dec, '}'); err != nil {
+			if err := jsontok.Delim(dec, '}'); err != nil {
 				return nil, perr(err)
 			}
 		}
-		if err := delim(dec, '}'); err != nil {
+		if err := jsontok.Delim(dec, '}'); err != nil {
 			return nil, perr(err)
 		}
 	}
@@ -165,7 +166,7 @@ func build(file string, entries []located) *plugins.Result {
 		}
 		ref := refOf(l)
 		var deps []string
-		for _, d := range sortedKeys(l.e.Dependencies) {
+		for _, d := range slices.Sorted(maps.Keys(l.e.Dependencies)) {
 			if r, ok := resolvedIn[fwName{l.framework, strings.ToLower(d)}]; ok {
 				deps = append(deps, r)
 			} else {
@@ -217,83 +218,4 @@ func build(file string, entries []located) *plugins.Result {
 		res.Packages = append(res.Packages, p)
 	}
 	return res
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// lineIndex turns increasing byte offsets into 1-based line numbers.
-type lineIndex struct {
-	data []byte
-	off  int64
-	line int
-}
-
-func (l *lineIndex) at(off int64) int {
-	if off > int64(len(l.data)) {
-		off = int64(len(l.data))
-	}
-	if off > l.off {
-		l.line += bytes.Count(l.data[l.off:off], []byte{'\n'})
-		l.off = off
-	}
-	return l.line
-}
-
-// errLine returns the line of a decoding error.
-func (l *lineIndex) errLine(dec *json.Decoder, err error) int {
-	off := dec.InputOffset()
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < l.off {
-		return l.line
-	}
-	return l.at(off)
-}
-
-func delim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return unexpectedEOF(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, found %v", want, tok)
-	}
-	return nil
-}
-
-func str(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", unexpectedEOF(err)
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("expected a string, found %v", tok)
-	}
-	return s, nil
-}
-
-func skip(dec *json.Decoder) error {
-	var raw json.RawMessage
-	return unexpectedEOF(dec.Decode(&raw))
-}
-
-func unexpectedEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }
