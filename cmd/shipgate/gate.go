@@ -26,14 +26,14 @@ type gateFlags struct {
 
 func (f *gateFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.policies, "policy", nil, "decide the gate with `POLICY`: a .wasm file or builtin:NAME, repeatable; when given, exactly these run (default builtin:default)")
+	fl.StringArrayVar(&f.policies, "policy", nil, "decide the gate with `POLICY`: a .wasm file, builtin:NAME or oci://REF, repeatable; when given, exactly these run (default builtin:default)")
 	fl.DurationVar(&f.timeout, "policy-timeout", policy.DefaultTimeout, "wall-time limit of each policy evaluation")
 	fl.Uint64Var(&f.memory, "policy-memory", policy.DefaultMemoryLimit>>20, "memory limit of each policy, in `MiB`")
 }
 
 // specs returns the policies to run: the flags' when given, else
 // shipgate.yaml's (with params and enforce), else builtin:default.
-func (f *gateFlags) specs(cfg *config.Config) ([]policy.Spec, error) {
+func (f *gateFlags) specs(ctx context.Context, cfg *config.Config, src policySource) ([]policy.Spec, error) {
 	var entries []config.Policy
 	switch {
 	case len(f.policies) > 0:
@@ -47,7 +47,7 @@ func (f *gateFlags) specs(cfg *config.Config) ([]policy.Spec, error) {
 	}
 	var out []policy.Spec
 	for _, e := range entries {
-		name, wasm, err := readPolicy(e.Path)
+		name, wasm, err := readPolicy(ctx, e.Path, src)
 		if err != nil {
 			return nil, usageError("--policy %s: %v", e.Path, err)
 		}
@@ -103,7 +103,7 @@ func parseMiB(s string) (uint64, error) {
 // decide runs the policies on the report and returns the verdict. A policy
 // that errs or hits a limit fails the gate closed (exit 2).
 func (a *app) decide(ctx context.Context, cmd *cobra.Command, rep *report.Report, r *resolved, f *gateFlags) (gate.Verdict, error) {
-	specs, err := f.specs(r.cfg)
+	specs, err := f.specs(ctx, r.cfg, policySource{insecure: r.insecure, cacheDir: r.cacheDir})
 	if err != nil {
 		return gate.Verdict{}, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shipgate/shipgate/internal/gate"
 	"github.com/shipgate/shipgate/internal/policy"
+	"github.com/shipgate/shipgate/internal/policyoci"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/policies"
 )
@@ -32,15 +33,23 @@ type policyFlags struct {
 	timeout  time.Duration
 	memory   uint64
 	cacheDir string
+	insecure []string
 }
 
 func (f *policyFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.timeout, "policy-timeout", policy.DefaultTimeout, "wall-time limit of one policy evaluation")
 	cmd.Flags().Uint64Var(&f.memory, "policy-memory", policy.DefaultMemoryLimit>>20, "memory limit of one policy, in MiB")
-	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", "", "cache DIR for compiled policies (default $XDG_CACHE_HOME/shipgate)")
+	f.registerSource(cmd)
 }
 
-func (f *policyFlags) engine(ctx context.Context) (*policy.Engine, error) {
+// registerSource adds the flags that say where oci:// policies come from.
+func (f *policyFlags) registerSource(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", "", "cache DIR for compiled and pulled policies (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
+	cmd.Flags().StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
+}
+
+// cacheRoot is the shipgate cache directory (empty when none can be found).
+func (f *policyFlags) cacheRoot() string {
 	dir := f.cacheDir
 	if dir == "" {
 		dir = os.Getenv("SHIPGATE_CACHE_DIR")
@@ -50,14 +59,44 @@ func (f *policyFlags) engine(ctx context.Context) (*policy.Engine, error) {
 			dir = filepath.Join(d, "shipgate")
 		}
 	}
+	return dir
+}
+
+// source is where readPolicy finds oci:// policies.
+func (f *policyFlags) source() policySource {
+	return policySource{insecure: f.insecure, cacheDir: f.cacheRoot()}
+}
+
+func (f *policyFlags) engine(ctx context.Context) (*policy.Engine, error) {
+	dir := f.cacheRoot()
 	if dir != "" {
 		dir = filepath.Join(dir, "wazero")
 	}
 	return policy.NewEngine(ctx, policy.Options{CacheDir: dir, Timeout: f.timeout, MemoryLimit: f.memory << 20})
 }
 
-// readPolicy resolves POLICY (a path or builtin:NAME) to its name and module.
-func readPolicy(ref string) (string, []byte, error) {
+// policySource tells readPolicy how to reach oci:// policies: the
+// registries reached over plain HTTP and the shipgate cache root (pulled
+// modules are kept by digest in its policies/ directory).
+type policySource struct {
+	insecure []string
+	cacheDir string
+}
+
+// ociOptions are the policyoci options of src.
+func (src policySource) ociOptions() policyoci.Options {
+	o := policyoci.Options{Insecure: src.insecure, MaxSize: maxPolicySize}
+	if src.cacheDir != "" {
+		o.CacheDir = filepath.Join(src.cacheDir, "policies")
+	}
+	return o
+}
+
+// readPolicy resolves POLICY (a path, builtin:NAME or oci://REF) to its
+// name and module. An oci:// policy is pulled and verified (a digest
+// reference is served from the cache once pulled); its name is the
+// reference as given.
+func readPolicy(ctx context.Context, ref string, src policySource) (string, []byte, error) {
 	if name, ok := strings.CutPrefix(ref, "builtin:"); ok {
 		wasm, ok := policies.Builtin(name)
 		if !ok {
@@ -65,8 +104,12 @@ func readPolicy(ref string) (string, []byte, error) {
 		}
 		return ref, wasm, nil
 	}
-	if strings.HasPrefix(ref, "oci://") {
-		return "", nil, fmt.Errorf("policy %s: oci:// policies are not supported yet", ref)
+	if policyoci.IsRef(ref) {
+		p, err := policyoci.Pull(ctx, ref, src.ociOptions())
+		if err != nil {
+			return "", nil, err
+		}
+		return ref, p.Wasm, nil
 	}
 	b, err := readCapped(ref, maxPolicySize)
 	if err != nil {
@@ -109,9 +152,12 @@ func newPolicyCommand() *cobra.Command {
 		Use:   "policy",
 		Short: "Evaluate, inspect and test WebAssembly policies",
 		Long: `Policies are WebAssembly modules following sdk/ABI.md (ABI v1). POLICY is
-a path to a .wasm file or builtin:NAME (` + strings.Join(policies.Names(), ", ") + `).`,
+a path to a .wasm file, builtin:NAME (` + strings.Join(policies.Names(), ", ") + `)
+or oci://REGISTRY/REPO:TAG, oci://REGISTRY/REPO@sha256:HEX or
+oci://REGISTRY/REPO:TAG@sha256:HEX (an OCI artifact made by policy push; a
+TAG@DIGEST reference fails when the tag has moved).`,
 	}
-	cmd.AddCommand(newPolicyEvalCommand(), newPolicyInspectCommand(), newPolicyTestCommand())
+	cmd.AddCommand(newPolicyEvalCommand(), newPolicyInspectCommand(), newPolicyTestCommand(), newPolicyPushCommand(), newPolicyPullCommand())
 	return cmd
 }
 
@@ -134,7 +180,7 @@ error or a host abort (timeout, memory limit, trap).`,
 			if params != "" && !json.Valid([]byte(params)) {
 				return &exitError{code: gate.ExitError, err: errors.New("--params is not valid JSON")}
 			}
-			name, wasm, err := readPolicy(args[0])
+			name, wasm, err := readPolicy(cmd.Context(), args[0], pf.source())
 			if err != nil {
 				return &exitError{code: gate.ExitError, err: err}
 			}
@@ -177,7 +223,7 @@ func newPolicyInspectCommand() *cobra.Command {
 		Short: "Show a policy's shape, imports, exports and metadata",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, wasm, err := readPolicy(args[0])
+			name, wasm, err := readPolicy(cmd.Context(), args[0], pf.source())
 			if err != nil {
 				return &exitError{code: gate.ExitError, err: err}
 			}
@@ -229,7 +275,7 @@ POLICY, or DIR/policy.wasm.`,
 			if ref == "" {
 				ref = filepath.Join(dir, "policy.wasm")
 			}
-			name, wasm, err := readPolicy(ref)
+			name, wasm, err := readPolicy(cmd.Context(), ref, pf.source())
 			if err != nil {
 				return &exitError{code: gate.ExitError, err: err}
 			}
@@ -330,4 +376,111 @@ func normalize(d report.Decision) report.Decision {
 		return slices.Clip(out)
 	}
 	return report.Decision{Deny: fix(d.Deny), Warn: fix(d.Warn)}
+}
+
+func newPolicyPushCommand() *cobra.Command {
+	var pf policyFlags
+	cmd := &cobra.Command{
+		Use:   "push POLICY oci://REGISTRY/REPO:TAG",
+		Short: "Store a policy in an OCI registry and print its digest reference",
+		Long: `Push POLICY (a .wasm file or builtin:NAME) to an OCI registry as an artifact:
+config ` + policyoci.ConfigMediaType + ` (shape, module digest,
+metadata), one layer ` + policyoci.LayerMediaType + ` (the module).
+Prints the digest-pinned reference oci://REGISTRY/REPO@sha256:HEX, the one
+to put in --policy or shipgate.yaml. Credentials come from docker login and
+credential helpers.`,
+		Example: `  shipgate policy push ./licenses.wasm oci://ghcr.io/acme/policies/licenses:1.0.0`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if policyoci.IsRef(args[0]) {
+				return usageError("push: POLICY must be a file or builtin:NAME, not %s", args[0])
+			}
+			name, wasm, err := readPolicy(ctx, args[0], pf.source())
+			if err != nil {
+				return &exitError{code: gate.ExitError, err: err}
+			}
+			info, err := policy.Inspect(wasm)
+			if err != nil {
+				return &exitError{code: gate.ExitError, err: fmt.Errorf("policy %s: %w", name, err)}
+			}
+			o := pf.source().ociOptions()
+			if info.Metadata == nil && info.Shape == policy.ShapeReactor {
+				// No metadata section: record what shipgate_metadata returns.
+				md, err := reactorMetadata(ctx, &pf, name, wasm)
+				if err != nil {
+					return &exitError{code: gate.ExitError, err: err}
+				}
+				o.Metadata = md
+			}
+			pinned, err := policyoci.Push(ctx, args[1], wasm, o)
+			if err != nil {
+				return &exitError{code: gate.ExitError, err: err}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), pinned)
+			return nil
+		},
+	}
+	pf.register(cmd)
+	return cmd
+}
+
+// reactorMetadata runs a reactor's shipgate_metadata export (nil when the
+// reactor has none).
+func reactorMetadata(ctx context.Context, pf *policyFlags, name string, wasm []byte) (json.RawMessage, error) {
+	e, err := pf.engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close(context.WithoutCancel(ctx))
+	p, err := e.Load(ctx, name, wasm)
+	if err != nil {
+		return nil, err
+	}
+	return p.Metadata(ctx)
+}
+
+func newPolicyPullCommand() *cobra.Command {
+	var pf policyFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "pull oci://REF [-o FILE]",
+		Short: "Fetch a policy from an OCI registry",
+		Long: `Pull the policy at REF (a tag, a digest, or TAG@DIGEST, which fails when the
+tag has moved), verify the layer digest and that it is a WebAssembly module,
+and write it to FILE (default: the repository's last path element + .wasm).
+Prints the digest-pinned reference and the module digest. Pulled modules are
+cached by digest, so a digest reference works offline afterwards.`,
+		Example: `  shipgate policy pull oci://ghcr.io/acme/policies/licenses:1.0.0 -o licenses.wasm`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !policyoci.IsRef(args[0]) {
+				return usageError("pull: %s is not an oci:// reference", args[0])
+			}
+			p, err := policyoci.Pull(cmd.Context(), args[0], pf.source().ociOptions())
+			if err != nil {
+				return &exitError{code: gate.ExitError, err: err}
+			}
+			file := out
+			if file == "" {
+				repo, _, _ := strings.Cut(p.Ref, "@")
+				file = repo[strings.LastIndex(repo, "/")+1:] + ".wasm"
+			}
+			if err := os.WriteFile(file, p.Wasm, 0o644); err != nil {
+				return &exitError{code: gate.ExitError, err: fmt.Errorf("write policy: %w", err)}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\nmodule %s (%d bytes, %s) written to %s\n", p.Ref, p.Digest, len(p.Wasm), orUnknown(string(p.Config.Shape)), file)
+			return nil
+		},
+	}
+	pf.registerSource(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the module to `FILE`")
+	return cmd
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "shape unknown"
+	}
+	return s
 }
