@@ -167,6 +167,9 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (report.Decision, Outco
 }
 
 func (p *Policy) evaluate(ctx context.Context, in Input) (report.Decision, error) {
+	if p.opa != nil {
+		return p.evaluateOPA(ctx, in)
+	}
 	raw, logs, err := p.run(ctx, in, "")
 	if err != nil {
 		return report.Decision{}, err

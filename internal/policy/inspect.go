@@ -47,6 +47,9 @@ type Info struct {
 	Exports []Export `json:"exports"`
 	// Metadata is the shipgate.metadata custom section, if present.
 	Metadata json.RawMessage `json:"metadata,omitempty"`
+	// OPA is what loading an opa-shape module learnt by running it (ABI
+	// version, entrypoints, host builtins); set by Engine.Load, not Inspect.
+	OPA *OPAInfo `json:"opa,omitempty"`
 }
 
 var kindNames = []string{"func", "table", "memory", "global", "tag"}

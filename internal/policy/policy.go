@@ -136,6 +136,7 @@ type Policy struct {
 	Info     Info
 	engine   *Engine
 	compiled wazero.CompiledModule
+	opa      *opaModule // shape opa only (opa.go)
 }
 
 // allowedImport reports whether the host provides an import.
@@ -157,14 +158,16 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Policy, e
 		return nil, &Error{Policy: name, Outcome: OutcomeError, Err: err}
 	}
 	switch info.Shape {
-	case ShapeReactor, ShapeCommand:
-	case ShapeOPA:
-		return nil, &Error{Policy: name, Outcome: OutcomeError, Err: errors.New("OPA-built modules (opa_eval) are not supported by this host yet")}
+	case ShapeReactor, ShapeCommand, ShapeOPA:
 	default:
 		return nil, &Error{Policy: name, Outcome: OutcomeError, Err: errors.New("no known shape: exports neither shipgate_alloc/shipgate_evaluate/memory (reactor) nor _start (command)")}
 	}
 	for _, im := range info.Imports {
-		if !allowedImport(im) {
+		ok := allowedImport(im)
+		if info.Shape == ShapeOPA {
+			ok = allowedOPAImport(im)
+		}
+		if !ok {
 			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("imports %s.%s (%s), which the host does not provide", im.Module, im.Name, im.Kind)}
 		}
 	}
@@ -191,7 +194,13 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Policy, e
 			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("imports %s.%s, which the host does not provide", mod, fn)}
 		}
 	}
-	return &Policy{Name: name, Info: info, engine: e, compiled: cm}, nil
+	p := &Policy{Name: name, Info: info, engine: e, compiled: cm}
+	if info.Shape == ShapeOPA {
+		if err := p.loadOPA(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // hasWASI reports whether wazero implements a wasi_snapshot_preview1 function.

@@ -1,0 +1,699 @@
+package policy
+
+// OPA shape (sdk/ABI.md §3.3): modules built by `opa build -t wasm`, run
+// through OPA's WebAssembly ABI 1.2+ (docs/content/wasm.md in OPA's
+// repository): the host provides env.memory, env.opa_abort, env.opa_println
+// and env.opa_builtin0..4, evaluates <package>/deny and <package>/warn with
+// opa_eval and maps the result sets to a decision.
+//
+// A wazero host module cannot export a memory, and the OPA module imports its
+// memory and its functions from the one module name env. So each evaluation
+// instantiates a tiny anonymous glue module that owns the memory (with the
+// engine's page limit and mmap allocator) and re-exports the host functions
+// of the shipgate_opa host module; wazero's import resolver hands it to the
+// OPA instance as env. Anonymous modules do not collide, so OPA policies
+// evaluate concurrently like the other shapes.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/wasilibs/wazero-helpers/allocator"
+
+	"github.com/shipgate/shipgate/internal/report"
+)
+
+// opaHostModule names the host module whose functions the glue module
+// re-exports as env.*.
+const opaHostModule = "shipgate_opa"
+
+// DefaultOPAPackage is the Rego package evaluated when params.package is not
+// set and the module has entrypoints in it (conftest's convention).
+const DefaultOPAPackage = "main"
+
+// opaHostFuncs are OPA's function imports: name, parameter count, results.
+var opaHostFuncs = []struct {
+	name    string
+	params  int
+	results int
+}{
+	{"opa_abort", 1, 0},
+	{"opa_println", 1, 0},
+	{"opa_builtin0", 2, 1},
+	{"opa_builtin1", 3, 1},
+	{"opa_builtin2", 4, 1},
+	{"opa_builtin3", 5, 1},
+	{"opa_builtin4", 6, 1},
+}
+
+// allowedOPAImport reports whether the host provides an import of an OPA module.
+func allowedOPAImport(im Import) bool {
+	if im.Module != "env" {
+		return false
+	}
+	if im.Name == "memory" {
+		return im.Kind == "memory"
+	}
+	return im.Kind == "func" && slices.ContainsFunc(opaHostFuncs, func(f struct {
+		name    string
+		params  int
+		results int
+	}) bool {
+		return f.name == im.Name
+	})
+}
+
+// OPAInfo is what loading an OPA module learnt by running its exports.
+type OPAInfo struct {
+	// ABIVersion is OPA's wasm ABI version, "1.3" for instance.
+	ABIVersion string `json:"abiVersion"`
+	// Entrypoints are the module's entrypoints (opa build -e), sorted.
+	Entrypoints []string `json:"entrypoints"`
+	// Builtins are the builtins the module calls in the host, sorted.
+	Builtins []string `json:"builtins"`
+}
+
+// opaModule is a loaded OPA module: its glue, builtins and entrypoints.
+type opaModule struct {
+	glue        wazero.CompiledModule
+	entrypoints map[string]int32
+	builtins    map[int32]opaBuiltinSpec
+}
+
+// opaEval is one OPA instance's host-side state, reached by the host
+// functions through the call context.
+type opaEval struct {
+	policy   *Policy
+	mod      api.Module
+	start    time.Time
+	logs     *capWriter
+	builtins map[int32]opaBuiltinSpec
+}
+
+type opaStateKey struct{}
+
+// opaAbortError is opa_abort's message (a Rego runtime error such as a
+// conflict, or the allocator failing).
+type opaAbortError struct{ msg string }
+
+func (e *opaAbortError) Error() string { return "opa_abort: " + e.msg }
+
+// ensureOPAHost instantiates the shipgate_opa host module once per engine.
+func (e *Engine) ensureOPAHost(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rt.Module(opaHostModule) != nil {
+		return nil
+	}
+	b := e.rt.NewHostModuleBuilder(opaHostModule)
+	for _, f := range opaHostFuncs {
+		params := make([]api.ValueType, f.params)
+		for i := range params {
+			params[i] = api.ValueTypeI32
+		}
+		var results []api.ValueType
+		if f.results == 1 {
+			results = []api.ValueType{api.ValueTypeI32}
+		}
+		var fn api.GoModuleFunc
+		switch f.name {
+		case "opa_abort":
+			fn = opaAbort
+		case "opa_println":
+			fn = opaPrintln
+		default:
+			fn = opaBuiltin
+		}
+		b = b.NewFunctionBuilder().WithGoModuleFunction(fn, params, results).Export(f.name)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("instantiate %s host module: %w", opaHostModule, err)
+	}
+	return nil
+}
+
+// glueModule returns the binary of a module that imports the OPA host
+// functions from shipgate_opa, re-exports them and exports a memory of
+// minPages pages growing up to maxPages.
+func glueModule(minPages, maxPages uint32) []byte {
+	section := func(out []byte, id byte, body []byte) []byte {
+		out = append(out, id)
+		out = appendU32(out, uint32(len(body)))
+		return append(out, body...)
+	}
+	name := func(b []byte, s string) []byte {
+		return append(appendU32(b, uint32(len(s))), s...)
+	}
+	out := []byte("\x00asm\x01\x00\x00\x00")
+	var types []byte
+	types = appendU32(types, uint32(len(opaHostFuncs)))
+	for _, f := range opaHostFuncs {
+		types = append(types, 0x60)
+		types = appendU32(types, uint32(f.params))
+		for range f.params {
+			types = append(types, 0x7f)
+		}
+		types = appendU32(types, uint32(f.results))
+		for range f.results {
+			types = append(types, 0x7f)
+		}
+	}
+	out = section(out, 1, types)
+	var imports []byte
+	imports = appendU32(imports, uint32(len(opaHostFuncs)))
+	for i, f := range opaHostFuncs {
+		imports = name(imports, opaHostModule)
+		imports = name(imports, f.name)
+		imports = append(imports, 0)
+		imports = appendU32(imports, uint32(i))
+	}
+	out = section(out, 2, imports)
+	mem := []byte{1, 1}
+	mem = appendU32(mem, minPages)
+	mem = appendU32(mem, maxPages)
+	out = section(out, 5, mem)
+	var exports []byte
+	exports = appendU32(exports, uint32(len(opaHostFuncs)+1))
+	for i, f := range opaHostFuncs {
+		exports = name(exports, f.name)
+		exports = append(exports, 0)
+		exports = appendU32(exports, uint32(i))
+	}
+	exports = name(exports, "memory")
+	exports = append(exports, 2, 0)
+	return section(out, 7, exports)
+}
+
+// loadOPA prepares an OPA policy: it compiles the glue module for the
+// module's memory import, then runs the module once to read its ABI
+// version, entrypoints and builtins, and refuses a module that needs a
+// builtin the host lacks or has neither a deny nor a warn entrypoint.
+func (p *Policy) loadOPA(ctx context.Context) error {
+	e := p.engine
+	fail := func(err error) error { return &Error{Policy: p.Name, Outcome: OutcomeError, Err: err} }
+	if err := e.ensureOPAHost(ctx); err != nil {
+		return fail(err)
+	}
+	limit := uint32(e.opts.MemoryLimit / wasmPage)
+	minPages, maxPages := uint32(1), limit
+	mems := p.compiled.ImportedMemories()
+	if len(mems) != 1 {
+		return fail(errors.New("OPA module must import exactly one memory (env.memory)"))
+	}
+	minPages = max(mems[0].Min(), 1)
+	if m, ok := mems[0].Max(); ok {
+		maxPages = min(maxPages, m)
+	}
+	if minPages > maxPages {
+		return fail(fmt.Errorf("OPA module needs %d pages of memory at start, over the limit of %d", minPages, maxPages))
+	}
+	glue, err := e.rt.CompileModule(ctx, glueModule(minPages, maxPages))
+	if err != nil {
+		return fail(fmt.Errorf("compile OPA memory module: %w", err))
+	}
+	om := &opaModule{glue: glue, entrypoints: map[string]int32{}, builtins: map[int32]opaBuiltinSpec{}}
+	p.opa = om
+	for _, fn := range []string{"opa_eval", "opa_malloc", "opa_json_parse", "opa_json_dump", "opa_heap_ptr_get", "builtins", "entrypoints"} {
+		if p.compiled.ExportedFunctions()[fn] == nil {
+			return fail(fmt.Errorf("OPA module lacks the export %s (OPA wasm ABI 1.2 or later is required: rebuild with a recent opa)", fn))
+		}
+	}
+
+	var info OPAInfo
+	var missing []string
+	err = p.withOPAInstance(ctx, Input{}, func(ctx context.Context, st *opaEval) error {
+		major, minor := exportedI32(st.mod, "opa_wasm_abi_version"), exportedI32(st.mod, "opa_wasm_abi_minor_version")
+		info.ABIVersion = fmt.Sprintf("%d.%d", major, minor)
+		if major != 1 || minor < 2 {
+			return fail(fmt.Errorf("OPA wasm ABI %s is not supported (want 1.2 or later: rebuild with a recent opa)", info.ABIVersion))
+		}
+		eps, err := opaMapExport(ctx, st, "entrypoints")
+		if err != nil {
+			return err
+		}
+		for name, id := range eps {
+			om.entrypoints[name] = id
+			info.Entrypoints = append(info.Entrypoints, name)
+		}
+		bis, err := opaMapExport(ctx, st, "builtins")
+		if err != nil {
+			return err
+		}
+		for name, id := range bis {
+			info.Builtins = append(info.Builtins, name)
+			spec, ok := opaBuiltins[name]
+			if !ok {
+				missing = append(missing, name)
+				continue
+			}
+			spec.name = name
+			om.builtins[id] = spec
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(info.Entrypoints)
+	sort.Strings(info.Builtins)
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		return fail(fmt.Errorf("needs the builtin %s, which the host does not provide (the host provides the builtins compiled into the module and %s)", strings.Join(missing, ", "), strings.Join(OPABuiltins(), ", ")))
+	}
+	if !slices.ContainsFunc(info.Entrypoints, func(ep string) bool {
+		return strings.HasSuffix(ep, "/deny") || strings.HasSuffix(ep, "/warn")
+	}) {
+		return fail(fmt.Errorf("no <package>/deny or <package>/warn entrypoint (it has %s): build with opa build -t wasm -e main/deny -e main/warn", orNone(info.Entrypoints)))
+	}
+	p.Info.OPA = &info
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// exportedI32 reads an exported i32 global, or -1 when there is none.
+func exportedI32(mod api.Module, name string) int32 {
+	g := mod.ExportedGlobal(name)
+	if g == nil || g.Type() != api.ValueTypeI32 {
+		return -1
+	}
+	return api.DecodeI32(g.Get())
+}
+
+// opaMapExport calls an export returning a value address of an object of
+// name to id (builtins, entrypoints) and decodes it.
+func opaMapExport(ctx context.Context, st *opaEval, fn string) (map[string]int32, error) {
+	res, err := st.mod.ExportedFunction(fn).Call(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	raw, err := st.dumpJSON(ctx, uint32(res[0]))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	var m map[string]int32
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("%s returned %s, want an object of name to id", fn, snippet(raw))}
+	}
+	return m, nil
+}
+
+// withOPAInstance instantiates the glue and the OPA module in the sandbox
+// and limits of an evaluation, calls f, classifies any failure and closes
+// both instances.
+func (p *Policy) withOPAInstance(ctx context.Context, in Input, f func(ctx context.Context, st *opaEval) error) error {
+	e := p.engine
+	start := in.Start
+	if start.IsZero() {
+		start = time.Unix(0, 0)
+	}
+	st := &opaEval{policy: p, start: start, logs: &capWriter{max: e.opts.MaxOutput}, builtins: p.opa.builtins}
+	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, opaStateKey{}, st)
+	ctx = experimental.WithMemoryAllocator(ctx, allocator.NewNonMoving())
+	began := time.Now()
+
+	glue, err := e.rt.InstantiateModule(ctx, p.opa.glue, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		return p.classifyOPA(ctx, fmt.Errorf("instantiate OPA memory module: %w", err), nil, st.logs, time.Since(began))
+	}
+	defer func() { _ = glue.Close(context.WithoutCancel(ctx)) }()
+	ctx = experimental.WithImportResolver(ctx, func(name string) api.Module {
+		if name == "env" {
+			return glue
+		}
+		return nil
+	})
+	mod, err := e.rt.InstantiateModule(ctx, p.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err == nil {
+		st.mod = mod
+		err = f(ctx, st)
+		defer func() { _ = mod.Close(context.WithoutCancel(ctx)) }()
+	}
+	if st.logs.truncated {
+		e.opts.Logger.Warn("policy log output truncated", "policy", p.Name, "limit", e.opts.MaxOutput)
+	}
+	if err != nil {
+		return p.classifyOPA(ctx, err, glue, st.logs, time.Since(began))
+	}
+	return nil
+}
+
+// classifyOPA tells an opa_abort apart from the failures classify knows:
+// an abort with the memory at its limit is the memory limit (OPA's
+// allocator aborts when memory.grow fails), any other is a policy error.
+func (p *Policy) classifyOPA(ctx context.Context, err error, mem api.Module, logs *capWriter, took time.Duration) error {
+	var ab *opaAbortError
+	if ctx.Err() == nil && errors.As(err, &ab) {
+		limit := p.engine.opts.MemoryLimit
+		if mem != nil && mem.Memory() != nil && uint64(mem.Memory().Size())+max(4*wasmPage, limit/16) > limit {
+			return &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("memory limit of %d MiB reached (%s)", limit>>20, ab.Error())}
+		}
+		return &Error{Policy: p.Name, Outcome: OutcomeError, Err: fmt.Errorf("rego evaluation failed: %s%s", ab.msg, logSuffix(logs.buf.Bytes()))}
+	}
+	return p.classify(ctx, err, mem, logs, took)
+}
+
+// evaluateOPA evaluates <package>/deny and <package>/warn on the input
+// document and maps their result sets to a decision.
+func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, error) {
+	doc, err := in.document(p.Name)
+	if err != nil {
+		return report.Decision{}, fmt.Errorf("encode input: %w", err)
+	}
+	pkg, err := opaPackage(in.Params, p.opa.entrypoints)
+	if err != nil {
+		return report.Decision{}, &Error{Policy: p.Name, Outcome: OutcomeError, Err: err}
+	}
+	d := report.Decision{Deny: []report.Violation{}, Warn: []report.Violation{}}
+	err = p.withOPAInstance(ctx, in, func(ctx context.Context, st *opaEval) error {
+		dataAddr, err := st.parseJSON(ctx, []byte("{}"))
+		if err != nil {
+			return fmt.Errorf("set data: %w", err)
+		}
+		res, err := st.call(ctx, "opa_heap_ptr_get")
+		if err != nil {
+			return err
+		}
+		inputAddr := uint32(res)
+		if err := st.write(inputAddr, doc); err != nil {
+			return err
+		}
+		heap := inputAddr + uint32(len(doc))
+		for _, kind := range []string{"deny", "warn"} {
+			id, ok := p.opa.entrypoints[pkg+"/"+kind]
+			if !ok {
+				continue
+			}
+			addr, err := st.call(ctx, "opa_eval", 0, uint64(id), uint64(dataAddr), uint64(inputAddr), uint64(len(doc)), uint64(heap), 0)
+			if err != nil {
+				return err
+			}
+			raw, err := st.cString(uint32(addr), p.engine.opts.MaxOutput)
+			if err != nil {
+				return err
+			}
+			vs, err := opaViolations(pkg+"/"+kind, raw)
+			if err != nil {
+				return &Error{Policy: p.Name, Outcome: OutcomeError, Err: err}
+			}
+			if kind == "deny" {
+				d.Deny = vs
+			} else {
+				d.Warn = vs
+			}
+		}
+		return nil
+	})
+	return d, err
+}
+
+// opaPackage picks the package whose deny and warn entrypoints run:
+// params.package (dots or slashes), else main when the module has
+// main/deny or main/warn, else the only package with such entrypoints.
+func opaPackage(params json.RawMessage, entrypoints map[string]int32) (string, error) {
+	has := func(pkg string) bool {
+		_, d := entrypoints[pkg+"/deny"]
+		_, w := entrypoints[pkg+"/warn"]
+		return d || w
+	}
+	var pkgs []string
+	for ep := range entrypoints {
+		if pkg, ok := strings.CutSuffix(ep, "/deny"); ok && !slices.Contains(pkgs, pkg) {
+			pkgs = append(pkgs, pkg)
+		} else if pkg, ok := strings.CutSuffix(ep, "/warn"); ok && !slices.Contains(pkgs, pkg) {
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	sort.Strings(pkgs)
+	var pr struct {
+		Package *string `json:"package"`
+	}
+	if len(bytes.TrimSpace(params)) > 0 {
+		if err := json.Unmarshal(params, &pr); err != nil {
+			return "", fmt.Errorf("params.package must be a string: %w", err)
+		}
+	}
+	if pr.Package != nil {
+		pkg := strings.Trim(strings.ReplaceAll(strings.TrimPrefix(*pr.Package, "data."), ".", "/"), "/")
+		if !has(pkg) {
+			return "", fmt.Errorf("params.package %q: the module has no %s/deny or %s/warn entrypoint (packages with one: %s)", *pr.Package, pkg, pkg, orNone(pkgs))
+		}
+		return pkg, nil
+	}
+	if has(DefaultOPAPackage) {
+		return DefaultOPAPackage, nil
+	}
+	if len(pkgs) == 1 {
+		return pkgs[0], nil
+	}
+	return "", fmt.Errorf("no %s/deny or %s/warn entrypoint and several candidate packages (%s): set params.package", DefaultOPAPackage, DefaultOPAPackage, orNone(pkgs))
+}
+
+// opaViolations maps an entrypoint's result set (opa_eval's JSON output,
+// [{"result": X}] or [] when undefined) to violations. X must be a set (or
+// array) whose elements are message strings or objects with msg or
+// message, rule, severity and refs.
+func opaViolations(entry string, raw []byte) ([]report.Violation, error) {
+	var rs []struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(raw, &rs); err != nil {
+		return nil, fmt.Errorf("%s: invalid result set %s: %v", entry, snippet(raw), err)
+	}
+	out := []report.Violation{}
+	if len(rs) == 0 {
+		return out, nil
+	}
+	if len(rs) > 1 {
+		return nil, fmt.Errorf("%s: %d results, want one", entry, len(rs))
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(rs[0].Result, &elems); err != nil {
+		return nil, fmt.Errorf("wrong shape: %s is %s, want a set of messages or objects", entry, snippet(rs[0].Result))
+	}
+	for i, el := range elems {
+		var v report.Violation
+		var msg string
+		if err := json.Unmarshal(el, &msg); err == nil {
+			v.Message = msg
+		} else {
+			var o struct {
+				Msg      *string         `json:"msg"`
+				Message  *string         `json:"message"`
+				Rule     string          `json:"rule"`
+				Severity string          `json:"severity"`
+				Refs     json.RawMessage `json:"refs"`
+			}
+			if err := json.Unmarshal(el, &o); err != nil {
+				return nil, fmt.Errorf("wrong shape: %s[%d] is %s, want a string or an object with msg (string), rule, severity (strings) and refs (strings): %v", entry, i, snippet(el), err)
+			}
+			switch {
+			case o.Msg != nil:
+				v.Message = *o.Msg
+			case o.Message != nil:
+				v.Message = *o.Message
+			}
+			v.Rule, v.Severity = o.Rule, o.Severity
+			if len(o.Refs) > 0 && string(o.Refs) != "null" {
+				var one string
+				if json.Unmarshal(o.Refs, &one) == nil {
+					v.Refs = []string{one}
+				} else if err := json.Unmarshal(o.Refs, &v.Refs); err != nil {
+					return nil, fmt.Errorf("wrong shape: %s[%d].refs is %s, want an array of strings", entry, i, snippet(o.Refs))
+				}
+			}
+		}
+		if v.Message == "" {
+			return nil, fmt.Errorf("wrong shape: %s[%d] has no message (want a string, or an object with msg)", entry, i)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// call calls an export of the OPA instance that returns one value.
+func (st *opaEval) call(ctx context.Context, fn string, args ...uint64) (uint64, error) {
+	f := st.mod.ExportedFunction(fn)
+	if f == nil {
+		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("OPA module lacks the export %s", fn)}
+	}
+	res, err := f.Call(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", fn, err)
+	}
+	if len(res) != 1 {
+		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("%s returned %d values, want 1", fn, len(res))}
+	}
+	return res[0], nil
+}
+
+// write copies b to addr, growing the memory as needed.
+func (st *opaEval) write(addr uint32, b []byte) error {
+	mem := st.mod.Memory()
+	end := uint64(addr) + uint64(len(b))
+	if size := uint64(mem.Size()); end > size {
+		pages := (end - size + wasmPage - 1) / wasmPage
+		if _, ok := mem.Grow(uint32(pages)); !ok {
+			return &Error{Policy: st.policy.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("memory limit of %d MiB reached writing the %d-byte input", st.policy.engine.opts.MemoryLimit>>20, len(b))}
+		}
+	}
+	if !mem.Write(addr, b) {
+		return &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("input at %d+%d is outside linear memory", addr, len(b))}
+	}
+	return nil
+}
+
+// parseJSON copies a JSON document into the instance and parses it into an
+// OPA value, returning the value's address.
+func (st *opaEval) parseJSON(ctx context.Context, b []byte) (uint32, error) {
+	ptr, err := st.call(ctx, "opa_malloc", uint64(len(b)))
+	if err != nil {
+		return 0, err
+	}
+	if !st.mod.Memory().Write(uint32(ptr), b) {
+		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("opa_malloc(%d) returned %d, outside linear memory", len(b), uint32(ptr))}
+	}
+	addr, err := st.call(ctx, "opa_json_parse", ptr, uint64(len(b)))
+	if err != nil {
+		return 0, err
+	}
+	if addr == 0 {
+		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("opa_json_parse failed on %s", snippet(b))}
+	}
+	return uint32(addr), nil
+}
+
+// dumpJSON serialises the OPA value at addr to JSON (sets as arrays).
+func (st *opaEval) dumpJSON(ctx context.Context, addr uint32) ([]byte, error) {
+	s, err := st.call(ctx, "opa_json_dump", uint64(addr))
+	if err != nil {
+		return nil, err
+	}
+	return st.cString(uint32(s), st.policy.engine.opts.MaxOutput)
+}
+
+// cString returns a copy of the NUL-terminated string at addr, of at most
+// limit bytes.
+func (st *opaEval) cString(addr uint32, limit int) ([]byte, error) {
+	return readCString(st.policy.Name, st.mod.Memory(), addr, limit)
+}
+
+func readCString(policy string, mem api.Memory, addr uint32, limit int) ([]byte, error) {
+	if mem == nil || addr >= mem.Size() {
+		return nil, &Error{Policy: policy, Outcome: OutcomeError, Err: fmt.Errorf("string at %d is outside linear memory", addr)}
+	}
+	b, _ := mem.Read(addr, min(mem.Size()-addr, uint32(min(limit+1, 1<<31))))
+	n := bytes.IndexByte(b, 0)
+	switch {
+	case n < 0 && len(b) > limit:
+		return nil, &Error{Policy: policy, Outcome: OutcomeAbort, Err: fmt.Errorf("output exceeds the %d-byte output limit", limit)}
+	case n < 0:
+		return nil, &Error{Policy: policy, Outcome: OutcomeError, Err: fmt.Errorf("string at %d is not NUL-terminated", addr)}
+	}
+	return bytes.Clone(b[:n]), nil
+}
+
+// opaAbort implements env.opa_abort(addr): the evaluation stops with the
+// message at addr.
+func opaAbort(ctx context.Context, m api.Module, stack []uint64) {
+	msg := "(unreadable message)"
+	if b, err := readCString("", opaMemory(ctx, m), api.DecodeU32(stack[0]), 4096); err == nil {
+		msg = strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	panic(&opaAbortError{msg: msg})
+}
+
+// opaPrintln implements env.opa_println(addr): Rego's print, logged at
+// info level.
+func opaPrintln(ctx context.Context, m api.Module, stack []uint64) {
+	st, _ := ctx.Value(opaStateKey{}).(*opaEval)
+	if st == nil {
+		return
+	}
+	b, err := readCString(st.policy.Name, opaMemory(ctx, m), api.DecodeU32(stack[0]), st.logs.max)
+	if err != nil {
+		panic(err)
+	}
+	st.println(ctx, strings.ToValidUTF8(string(b), "\uFFFD"))
+}
+
+// println records a line of the policy's output (print, trace) and logs it
+// at info level.
+func (st *opaEval) println(ctx context.Context, line string) {
+	_, _ = st.logs.Write([]byte(line + "\n"))
+	st.policy.engine.opts.Logger.Log(ctx, slog.LevelInfo, line, "policy", st.policy.Name)
+}
+
+// opaMemory returns the OPA instance's memory.
+func opaMemory(ctx context.Context, m api.Module) api.Memory {
+	if st, _ := ctx.Value(opaStateKey{}).(*opaEval); st != nil && st.mod != nil {
+		return st.mod.Memory()
+	}
+	return m.Memory()
+}
+
+// opaBuiltin implements env.opa_builtinN(id, ctx, args...): it dumps the
+// arguments to JSON, runs the host builtin and parses its result back. An
+// undefined result is address 0; a builtin error is a policy error.
+func opaBuiltin(ctx context.Context, _ api.Module, stack []uint64) {
+	st, _ := ctx.Value(opaStateKey{}).(*opaEval)
+	if st == nil || st.mod == nil {
+		panic(errors.New("OPA builtin called outside an evaluation"))
+	}
+	id := api.DecodeI32(stack[0])
+	spec, ok := st.builtins[id]
+	if !ok {
+		panic(&Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("called builtin id %d, which the module's builtins export does not list", id)})
+	}
+	n := len(stack) - 2
+	if spec.arity != n {
+		panic(&Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("builtin %s called with %d arguments, want %d", spec.name, n, spec.arity)})
+	}
+	args := make([]any, n)
+	for i := range n {
+		raw, err := st.dumpJSON(ctx, api.DecodeU32(stack[2+i]))
+		if err != nil {
+			panic(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&args[i]); err != nil {
+			panic(&Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("builtin %s: argument %d: %v", spec.name, i+1, err)})
+		}
+	}
+	res, err := spec.fn(&builtinCtx{start: st.start, log: func(line string) { st.println(ctx, line) }}, args)
+	if errors.Is(err, errUndefined) {
+		stack[0] = 0
+		return
+	}
+	if err != nil {
+		panic(&Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("builtin %s: %v", spec.name, err)})
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		panic(&Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("builtin %s: encode result: %v", spec.name, err)})
+	}
+	addr, err := st.parseJSON(ctx, out)
+	if err != nil {
+		panic(err)
+	}
+	stack[0] = uint64(addr)
+}
