@@ -21,13 +21,22 @@ import (
 // toolDir holds the npm install and the built module for one test run.
 var toolDir string
 
+// toolDirEnv hands toolDir to the fuzzing worker processes, so the run
+// installs and builds once.
+const toolDirEnv = "SHIPGATE_TEST_ASC_DIR"
+
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(toolDirEnv); dir != "" {
+		toolDir = dir
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "shipgate-asc-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	toolDir = dir
+	os.Setenv(toolDirEnv, dir)
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
@@ -69,6 +78,11 @@ func module(tb testing.TB) []byte {
 	built.once.Do(func() {
 		began := time.Now()
 		defer func() { built.took = time.Since(began) }()
+		out := filepath.Join(toolDir, "policy.wasm")
+		if b, err := os.ReadFile(out); err == nil {
+			built.wasm = b // built by this run's first process
+			return
+		}
 		if _, err := exec.LookPath("npm"); err != nil {
 			built.skip = "npm is not installed: cannot install assemblyscript"
 			return
@@ -85,7 +99,6 @@ func module(tb testing.TB) []byte {
 			built.err = fmt.Errorf("npm install assemblyscript@%s: %v\n%s", ver, err, out)
 			return
 		}
-		out := filepath.Join(toolDir, "policy.wasm")
 		asc := exec.CommandContext(ctx, filepath.Join(toolDir, "node_modules", ".bin", "asc"), "assembly/index.ts", "--target", "release", "-o", out)
 		if b, err := asc.CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("asc: %v\n%s", err, b)
@@ -209,21 +222,26 @@ func TestAssemblyScriptPolicy(t *testing.T) {
 	}
 }
 
-// FuzzEvaluate feeds arbitrary JSON reports to the compiled policy: every
-// one must end in pass, deny or a policy error, never in a host abort (a
-// trap in the hand-written scanner).
+// FuzzEvaluate feeds the compiled policy arbitrary reports: raw JSON
+// documents (when valid) and a report with one vulnerability whose id and
+// severity are arbitrary strings (exercising the scanner's string decoding:
+// Go escapes quotes, control characters, <, >, & and invalid UTF-8). Every
+// evaluation must end in pass, deny or a policy error, never in a host
+// abort (a trap in the hand-written scanner), and a CRITICAL entry must be
+// denied with its id decoded exactly.
 func FuzzEvaluate(f *testing.F) {
 	for _, s := range []string{"report.json", "report-image.json"} {
 		b, err := os.ReadFile(filepath.Join("../../../internal/policy/testdata", s))
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b)
+		f.Add(b, "CVE-1", "CRITICAL")
 	}
-	f.Add([]byte(`{"vulnerabilities":[{"id":"a\u0041\"","severity":"CRITICAL","suppressed":null}]}`))
+	f.Add([]byte(`{"vulnerabilities":[{"id":"a\u0041\"","severity":"CRITICAL","suppressed":null}]}`), "a\"b\u00e9<&>\x00\xff", "CRITICAL")
+	f.Add([]byte(`[`), "x", "HIGH")
 	wasm := module(f)
 	ctx := context.Background()
-	e, err := policy.NewEngine(ctx, policy.Options{CacheDir: filepath.Join(toolDir, "wazero"), Timeout: 5 * time.Second})
+	e, err := policy.NewEngine(ctx, policy.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -232,13 +250,38 @@ func FuzzEvaluate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		if !json.Valid(raw) {
-			return
+	f.Fuzz(func(t *testing.T, raw []byte, id, severity string) {
+		if json.Valid(raw) {
+			if _, out, err := p.Evaluate(ctx, policy.Input{Report: raw}); out == policy.OutcomeAbort {
+				t.Fatalf("abort on %q: %v", raw, err)
+			}
 		}
-		_, out, err := p.Evaluate(ctx, policy.Input{Report: raw})
-		if out == policy.OutcomeAbort {
-			t.Fatalf("abort on %q: %v", raw, err)
+		rep, err := json.Marshal(map[string]any{"vulnerabilities": []map[string]any{{"id": id, "packageName": id, "installedVersion": "1", "severity": severity}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			Vulnerabilities []struct{ ID string } `json:"vulnerabilities"`
+		}
+		if err := json.Unmarshal(rep, &back); err != nil {
+			t.Fatal(err)
+		}
+		d, out, err := p.Evaluate(ctx, policy.Input{Report: rep})
+		if err != nil {
+			t.Fatalf("report %s: %s: %v", rep, out, err)
+		}
+		want := 0
+		if severity == "CRITICAL" {
+			want = 1
+		}
+		if len(d.Deny) != want {
+			t.Fatalf("report %s: %d denials, want %d", rep, len(d.Deny), want)
+		}
+		if want == 1 {
+			id := back.Vulnerabilities[0].ID
+			if msg := "CRITICAL " + id + " in " + id + " 1"; d.Deny[0].Message != msg || d.Deny[0].Refs[0] != id {
+				t.Fatalf("report %s: message %q refs %q, want %q", rep, d.Deny[0].Message, d.Deny[0].Refs, msg)
+			}
 		}
 	})
 }
