@@ -360,6 +360,10 @@ func (p *Policy) withOPAInstance(ctx context.Context, in Input, f func(ctx conte
 // an abort with the memory at its limit is the memory limit (OPA's
 // allocator aborts when memory.grow fails), any other is a policy error.
 func (p *Policy) classifyOPA(ctx context.Context, err error, mem api.Module, logs *capWriter, took time.Duration) error {
+	var pe *Error
+	if errors.As(err, &pe) && ctx.Err() == nil {
+		return pe // raised by a host function: drop wazero's wrapping and stack trace
+	}
 	var ab *opaAbortError
 	if ctx.Err() == nil && errors.As(err, &ab) {
 		limit := p.engine.opts.MemoryLimit
@@ -487,7 +491,7 @@ func opaViolations(entry string, raw []byte) ([]report.Violation, error) {
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(rs[0].Result, &elems); err != nil {
-		return nil, fmt.Errorf("wrong shape: %s is %s, want a set of messages or objects", entry, snippet(rs[0].Result))
+		return nil, fmt.Errorf("wrong shape: %s is %s, want a set of messages or objects", entry, rawSnippet(rs[0].Result))
 	}
 	for i, el := range elems {
 		var v report.Violation
@@ -503,7 +507,7 @@ func opaViolations(entry string, raw []byte) ([]report.Violation, error) {
 				Refs     json.RawMessage `json:"refs"`
 			}
 			if err := json.Unmarshal(el, &o); err != nil {
-				return nil, fmt.Errorf("wrong shape: %s[%d] is %s, want a string or an object with msg (string), rule, severity (strings) and refs (strings): %v", entry, i, snippet(el), err)
+				return nil, fmt.Errorf("wrong shape: %s[%d] is %s, want a string or an object with msg (string), rule, severity (strings) and refs (strings)", entry, i, rawSnippet(el))
 			}
 			switch {
 			case o.Msg != nil:
@@ -517,7 +521,7 @@ func opaViolations(entry string, raw []byte) ([]report.Violation, error) {
 				if json.Unmarshal(o.Refs, &one) == nil {
 					v.Refs = []string{one}
 				} else if err := json.Unmarshal(o.Refs, &v.Refs); err != nil {
-					return nil, fmt.Errorf("wrong shape: %s[%d].refs is %s, want an array of strings", entry, i, snippet(o.Refs))
+					return nil, fmt.Errorf("wrong shape: %s[%d].refs is %s, want an array of strings", entry, i, rawSnippet(o.Refs))
 				}
 			}
 		}
@@ -527,6 +531,15 @@ func opaViolations(entry string, raw []byte) ([]report.Violation, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// rawSnippet shows the start of a JSON value as is.
+func rawSnippet(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
 }
 
 // call calls an export of the OPA instance that returns one value.

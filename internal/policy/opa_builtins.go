@@ -370,9 +370,9 @@ func biTimeAddDate(_ *builtinCtx, a []any) (any, error) {
 	return nsNumber(time.Unix(0, n[0]).UTC().AddDate(int(n[1]), int(n[2]), int(n[3])))
 }
 
-// semver (semver.org 2.0.0, no "v" prefix, as OPA's semver builtins)
+// semver (semver.org 2.0.0 with an optional "v" prefix, as OPA's semver builtins)
 
-var semverRe = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$`)
+var semverRe = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$`)
 
 func biSemverIsValid(_ *builtinCtx, a []any) (any, error) {
 	s, ok := a[0].(string)
@@ -743,11 +743,17 @@ func fromYAML(v any) (any, error) {
 }
 
 func biYAMLMarshal(_ *builtinCtx, a []any) (any, error) {
-	b, err := yaml.Marshal(toPlain(a[0]))
-	if err != nil {
+	// As OPA: go-yaml v3 with a two-space indent.
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(toPlain(a[0])); err != nil {
 		return nil, err
 	}
-	return string(b), nil
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.String(), nil
 }
 
 func biYAMLUnmarshal(_ *builtinCtx, a []any) (any, error) {
