@@ -139,7 +139,13 @@ func parse(s string, insecure []string) (parsed, error) {
 	if rest == "" {
 		return parsed{}, fmt.Errorf("policy reference %q: empty", s)
 	}
-	host, _, _ := strings.Cut(rest, "/")
+	host, path, _ := strings.Cut(rest, "/")
+	if path == "" {
+		return parsed{}, fmt.Errorf("policy reference %q: want %sREGISTRY/REPO:TAG or @sha256:DIGEST", s, Scheme)
+	}
+	if last := path[strings.LastIndex(path, "/")+1:]; !strings.ContainsAny(last, ":@") {
+		return parsed{}, fmt.Errorf("policy reference %q: give a tag (:TAG) or a digest (@sha256:HEX)", s)
+	}
 	var nopts []name.Option
 	if slices.Contains(insecure, host) {
 		nopts = append(nopts, name.Insecure)

@@ -151,12 +151,14 @@ func TestPullErrors(t *testing.T) {
 		{"not wasm", "oci://" + host + "/p/junk:1", "is not a WebAssembly module"},
 		{"container image", "oci://" + host + "/p/image:1", "not a policy artifact"},
 		{"no registry", "oci://policies/default:1", "registry"},
-		{"no tag", "oci://" + host + "/p/moving", "tag"},
+		{"no tag", "oci://" + host + "/p/moving", "give a tag (:TAG) or a digest"},
+		{"no repository", "oci://" + host, "want oci://REGISTRY/REPO"},
 		{"no scheme", host + "/p/moving:stable", "must start with oci://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Pull(ctx, tt.ref, o)
+			t.Log(err)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Pull(%s) = %v, want an error containing %q", tt.ref, err, tt.want)
 			}
