@@ -117,7 +117,7 @@ Exit codes:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError("%v (see --help)", err)
 	})
-	root.AddCommand(a.scanCommand(), a.sbomCommand(), a.versionCommand(), a.hookCommand(), newDBCommand(), newPolicyCommand())
+	root.AddCommand(a.scanCommand(), a.sbomCommand(), a.versionCommand(), a.hookCommand(), newDBCommand(), newPolicyCommand(), newPolicyWorkerCommand())
 	return root
 }
 

@@ -191,7 +191,7 @@ func (p *Policy) Metadata(ctx context.Context) (json.RawMessage, error) {
 	if p.Info.Metadata != nil {
 		return p.Info.Metadata, nil
 	}
-	if p.Info.Shape != ShapeReactor || p.compiled.ExportedFunctions()["shipgate_metadata"] == nil {
+	if p.Info.Shape != ShapeReactor || !p.exports("shipgate_metadata") {
 		return nil, nil
 	}
 	raw, _, err := p.run(ctx, Input{}, "shipgate_metadata")
@@ -210,6 +210,9 @@ func (p *Policy) Metadata(ctx context.Context) (json.RawMessage, error) {
 // run instantiates the module and returns its raw output and its logs.
 // With fn = "shipgate_metadata" it calls that export instead of evaluating.
 func (p *Policy) run(ctx context.Context, in Input, fn string) ([]byte, []byte, error) {
+	if p.wasm != nil {
+		return p.runChild(ctx, in, fn)
+	}
 	e := p.engine
 	doc, err := in.document(p.Name)
 	if err != nil {

@@ -56,6 +56,19 @@ type Options struct {
 	// preempt compiled WebAssembly, the next garbage collection then stalls
 	// the whole host (measured: abandoning such an instance hung the tests).
 	NoInterrupt bool
+	// Isolation says where reactor and command modules are evaluated:
+	// in process (the zero value) or in a child process (IsolationProcess,
+	// subprocess.go). OPA modules are always evaluated in process.
+	Isolation Isolation
+	// WorkerPath is the executable started for IsolationProcess; empty
+	// means os.Executable() (shipgate re-executing itself).
+	WorkerPath string
+	// WorkerArgs are the worker's arguments; nil means {WorkerCommand}.
+	WorkerArgs []string
+	// AddressSpaceLimit, when non-zero, caps the child's address space
+	// (RLIMIT_AS, Linux only) in IsolationProcess mode. It must leave room
+	// for the Go runtime and the module's reserved linear memory.
+	AddressSpaceLimit uint64
 }
 
 // Engine compiles and evaluates policies. It is safe for concurrent use.
@@ -137,6 +150,7 @@ type Policy struct {
 	engine   *Engine
 	compiled wazero.CompiledModule
 	opa      *opaModule // shape opa only (opa.go)
+	wasm     []byte     // IsolationProcess only: the module, for the child
 }
 
 // allowedImport reports whether the host provides an import.
@@ -170,6 +184,9 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Policy, e
 		if !ok {
 			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("imports %s.%s (%s), which the host does not provide", im.Module, im.Name, im.Kind)}
 		}
+	}
+	if e.opts.Isolation == IsolationProcess && info.Shape != ShapeOPA {
+		return e.loadForChild(name, wasm, info)
 	}
 	e.mu.Lock()
 	cm, ok := e.compiled[info.Digest]
