@@ -231,7 +231,9 @@ func newPolicyInspectCommand() *cobra.Command {
 			if err != nil {
 				return &exitError{code: gate.ExitError, err: fmt.Errorf("policy %s: %w", name, err)}
 			}
-			if info.Metadata == nil && info.Shape == policy.ShapeReactor {
+			// A reactor's metadata export and an OPA module's entrypoints
+			// and builtins are only known by loading the module.
+			if info.Metadata == nil && info.Shape == policy.ShapeReactor || info.Shape == policy.ShapeOPA {
 				ctx := cmd.Context()
 				e, err := pf.engine(ctx)
 				if err != nil {
@@ -242,7 +244,9 @@ func newPolicyInspectCommand() *cobra.Command {
 				if err != nil {
 					return &exitError{code: gate.ExitError, err: err}
 				}
-				if info.Metadata, err = p.Metadata(ctx); err != nil {
+				if info.Shape == policy.ShapeOPA {
+					info = p.Info
+				} else if info.Metadata, err = p.Metadata(ctx); err != nil {
 					return &exitError{code: gate.ExitError, err: err}
 				}
 			}
