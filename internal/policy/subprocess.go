@@ -417,7 +417,11 @@ func readResponse(r io.Reader, ready chan struct{}, maxOutput int) (res workerRe
 func (p *Policy) workerFailure(readErr, waitErr error, stderr *capWriter) error {
 	msg := stderr.buf.String()
 	if strings.Contains(msg, "out of memory") || strings.Contains(msg, "cannot allocate memory") {
-		return &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("memory limit of %d MiB reached (policy worker: %s)", p.engine.opts.MemoryLimit>>20, crashSummary(msg))}
+		limit := fmt.Sprintf("memory limit of %d MiB", p.engine.opts.MemoryLimit>>20)
+		if as := p.engine.opts.AddressSpaceLimit; as > 0 {
+			limit += fmt.Sprintf(" or address-space limit of %d MiB", as>>20)
+		}
+		return &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("%s reached (policy worker: %s)", limit, crashSummary(msg))}
 	}
 	var why string
 	switch {

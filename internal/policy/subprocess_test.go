@@ -122,7 +122,7 @@ func TestChildOvershoot(t *testing.T) {
 			// checks, a different cache entry).
 			_, _, _ = p.Evaluate(ctx, Input{})
 			var worst time.Duration
-			for range 3 {
+			for range 2 {
 				began := time.Now()
 				_, out, err := p.Evaluate(ctx, Input{})
 				total := time.Since(began)
@@ -164,8 +164,12 @@ func TestChildFailures(t *testing.T) {
 		msg    string
 		expect Outcome
 	}{
-		{"crash", func(o *Options) { o.WorkerPath, o.WorkerArgs = "/bin/sh", []string{"-c", "echo 'panic: boom' >&2; exit 2"} }, nil, "policy worker crashed (exit status 2: panic: boom)", OutcomeAbort},
-		{"garbage", func(o *Options) { o.WorkerPath, o.WorkerArgs = "/bin/sh", []string{"-c", "cat >/dev/null; printf 'Xjunkjunk'"} }, nil, "policy worker crashed (incomplete response: frame", OutcomeAbort},
+		{"crash", func(o *Options) {
+			o.WorkerPath, o.WorkerArgs = "/bin/sh", []string{"-c", "echo 'panic: boom' >&2; exit 2"}
+		}, nil, "policy worker crashed (exit status 2: panic: boom)", OutcomeAbort},
+		{"garbage", func(o *Options) {
+			o.WorkerPath, o.WorkerArgs = "/bin/sh", []string{"-c", "cat >/dev/null; printf 'Xjunkjunk'"}
+		}, nil, "policy worker crashed (incomplete response: frame", OutcomeAbort},
 		{"missing", func(o *Options) { o.WorkerPath = filepath.Join(t.TempDir(), "nope") }, nil, "start policy worker", OutcomeAbort},
 		{"canceled", func(*Options) {}, func() context.Context {
 			c, cancel := context.WithCancel(ctx)
@@ -198,19 +202,32 @@ func TestChildFailures(t *testing.T) {
 
 // TestChildAddressSpaceLimit runs a Go memory bomb under RLIMIT_AS: either
 // wazero's page limit or the Go runtime trips first; both must be reported
-// as the memory limit, never as a hang or a host crash.
+// as the memory limit, never as a hang or a host crash. It also logs
+// whether a legitimate Go reactor still evaluates the 1 MB report under
+// each limit (the Go runtime and the reserved linear memory need room).
 func TestChildAddressSpaceLimit(t *testing.T) {
 	ctx := context.Background()
+	rep := bigReport(t, 5000)
+	reactor := goWasm(t, "../../sdk/examples/go-reactor", true)
 	for _, lim := range []uint64{2 << 30, 512 << 20} {
 		t.Run(fmt.Sprintf("%dMiB", lim>>20), func(t *testing.T) {
 			opts := Options{MemoryLimit: 64 << 20, Timeout: 5 * time.Second, AddressSpaceLimit: lim}
 			childMode(t, &opts)
 			e := newEngine(t, opts)
+			good, err := e.Load(ctx, "go-reactor.wasm", reactor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, out, err := good.Evaluate(ctx, Input{Report: rep})
+			t.Logf("RLIMIT_AS %d MiB, 64 MiB linear memory: go-reactor on 5,000 vulnerabilities: %s (%v)", lim>>20, out, err)
+			if lim >= 2<<30 && err != nil {
+				t.Errorf("go-reactor failed under RLIMIT_AS %d MiB: %v", lim>>20, err)
+			}
 			p, err := e.Load(ctx, "gomem.wasm", goHostile("gomem", true)(t))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, out, err := p.Evaluate(ctx, Input{})
+			_, out, err = p.Evaluate(ctx, Input{})
 			t.Logf("RLIMIT_AS %d MiB: %s: %v", lim>>20, out, err)
 			if out != OutcomeAbort || err == nil || !strings.Contains(err.Error(), "memory limit") {
 				t.Errorf("outcome %s (%v), want abort with the memory limit", out, err)
@@ -296,5 +313,33 @@ func BenchmarkModes(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkChildStart breaks the child's fixed cost down: starting the
+// worker process (the WAT example, a few KB, on an empty report) and
+// starting it plus loading a Go reactor from the warm disk cache and
+// instantiating it (go-reactor on an empty report).
+func BenchmarkChildStart(b *testing.B) {
+	ctx := context.Background()
+	dir := filepath.Join(b.TempDir(), "cache")
+	for _, m := range benchModules {
+		opts := Options{CacheDir: dir}
+		childMode(b, &opts)
+		e := newEngine(b, opts)
+		p, err := e.Load(ctx, m.name, m.wasm(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := p.Evaluate(ctx, Input{}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(m.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := p.Evaluate(ctx, Input{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
