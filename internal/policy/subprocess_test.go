@@ -13,20 +13,17 @@ import (
 	"time"
 )
 
-// workerEnv makes this test binary serve as the policy worker: the standard
-// re-exec pattern. The test process sets it for its children in init.
-const workerEnv = "SHIPGATE_POLICY_TEST_WORKER"
-
+// The test binary serves as the policy worker when started the way the host
+// starts shipgate, with WorkerCommand as its first argument (the standard
+// re-exec pattern; init runs before the test flags are parsed).
 func init() {
-	if os.Getenv(workerEnv) == "1" {
+	if len(os.Args) > 1 && os.Args[1] == WorkerCommand {
 		if err := ServeWorker(context.Background(), os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
 		os.Exit(0)
 	}
-	// Children started by the tests inherit it and serve instead of testing.
-	_ = os.Setenv(workerEnv, "1")
 }
 
 // isolationModes are the modes the evaluation tests run in.
@@ -52,7 +49,7 @@ func childMode(tb testing.TB, o *Options) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o.WorkerPath, o.WorkerArgs = exe, []string{"-test.run=^$"}
+	o.WorkerPath = exe // WorkerArgs nil: {WorkerCommand}
 }
 
 // TestChildExamples evaluates the examples in a child process, with the
@@ -342,4 +339,24 @@ func BenchmarkChildStart(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzReadResponse feeds arbitrary bytes to the host's reader of a child's
+// response: it must return an error or a result, never panic or allocate
+// past its frame limit.
+func FuzzReadResponse(f *testing.F) {
+	var ok bytes.Buffer
+	_ = writeFrame(&ok, frameReady, nil)
+	_ = writeFrame(&ok, frameHeader, []byte(`{"outcome":"abort","error":"x","logs":[{"level":0,"msg":"m"}]}`))
+	_ = writeFrame(&ok, frameOutput, []byte(`{"deny":[]}`))
+	_ = writeFrame(&ok, frameLogs, []byte("log"))
+	f.Add(ok.Bytes())
+	f.Add([]byte("Xjunkjunk"))
+	f.Add([]byte{'O', 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res := readResponse(bytes.NewReader(b), make(chan struct{}), 1<<10)
+		if res.err == nil && len(res.out) > 3<<10 {
+			t.Fatalf("output of %d bytes past the limit", len(res.out))
+		}
+	})
 }
