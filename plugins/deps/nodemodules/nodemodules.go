@@ -16,8 +16,6 @@ package nodemodules
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +25,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/lockfile"
 )
 
 // Name is the analyzer's id.
@@ -114,7 +113,7 @@ func (*Analyzer) Analyze(_ context.Context, in *plugins.Input) (*plugins.Result,
 		Locations:    []report.Location{{Path: in.Path, Line: keyLine(data, "version")}},
 		Relationship: report.RelationshipUnknown,
 		Licenses:     lics,
-		Hashes:       hashes(m.Integrity),
+		Hashes:       lockfile.SRIHashes(m.Integrity),
 		Analyzer:     Name,
 	}}
 	return res, nil
@@ -164,25 +163,4 @@ func licensesDepth(raw json.RawMessage, depth int) []string {
 		return out
 	}
 	return nil
-}
-
-// hashAlgorithms maps Subresource Integrity names to CycloneDX names.
-var hashAlgorithms = map[string]string{"sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
-
-// hashes decodes an SRI integrity string ("sha512-<base64>").
-func hashes(integrity string) []report.Hash {
-	var out []report.Hash
-	for _, f := range strings.Fields(integrity) {
-		algo, b64, ok := strings.Cut(f, "-")
-		name := hashAlgorithms[algo]
-		if !ok || name == "" {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			continue
-		}
-		out = append(out, report.Hash{Algorithm: name, Value: hex.EncodeToString(raw)})
-	}
-	return out
 }

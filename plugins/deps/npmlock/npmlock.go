@@ -20,8 +20,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +32,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/lockfile"
 )
 
 // Name is the analyzer's id.
@@ -475,7 +474,7 @@ func build(in *plugins.Input, entries []*entry, v1 bool) *plugins.Result {
 				Type:         report.TypeLibrary,
 				Relationship: report.RelationshipTransitive,
 				Licenses:     licenses(e.License),
-				Hashes:       hashes(e.Integrity),
+				Hashes:       lockfile.SRIHashes(e.Integrity),
 				Analyzer:     Name,
 			}
 			if root {
@@ -491,7 +490,7 @@ func build(in *plugins.Input, entries []*entry, v1 bool) *plugins.Result {
 				a.pkg.Licenses = licenses(e.License)
 			}
 			if len(a.pkg.Hashes) == 0 {
-				a.pkg.Hashes = hashes(e.Integrity)
+				a.pkg.Hashes = lockfile.SRIHashes(e.Integrity)
 			}
 		}
 		a.pkg.Locations = append(a.pkg.Locations, loc)
@@ -611,30 +610,6 @@ func licenses(raw json.RawMessage) []string {
 		return out
 	}
 	return nil
-}
-
-// hashAlgorithms maps Subresource Integrity names to CycloneDX names.
-var hashAlgorithms = map[string]string{"sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
-
-// hashes decodes an SRI integrity string ("sha512-<base64> sha1-<base64>").
-func hashes(integrity string) []report.Hash {
-	var out []report.Hash
-	for _, f := range strings.Fields(integrity) {
-		algo, b64, ok := strings.Cut(f, "-")
-		name := hashAlgorithms[algo]
-		if !ok || name == "" {
-			continue
-		}
-		if i := strings.IndexByte(b64, '?'); i >= 0 {
-			b64 = b64[:i]
-		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			continue
-		}
-		out = append(out, report.Hash{Algorithm: name, Value: hex.EncodeToString(raw)})
-	}
-	return out
 }
 
 // lineReader passes a stream through and remembers where its newlines are,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/lockfile"
 	"github.com/shipgate/shipgate/plugins/plugintest"
 )
 
@@ -140,7 +141,7 @@ func TestLinesAndLicenses(t *testing.T) {
 }
 
 func TestHashes(t *testing.T) {
-	got := hashes("sha512-AAEC sha1-AAEC md5-AAEC sha256-!!!")
+	got := lockfile.SRIHashes("sha512-AAEC sha1-AAEC md5-AAEC sha256-!!!")
 	want := []report.Hash{{Algorithm: "SHA-512", Value: "000102"}, {Algorithm: "SHA-1", Value: "000102"}}
 	if !slices.Equal(got, want) {
 		t.Errorf("hashes = %v", got)

@@ -18,8 +18,6 @@ package pnpmlock
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -32,6 +30,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/lockfile"
 )
 
 // Name is the analyzer's id.
@@ -85,7 +84,7 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &plugins.ParseError{Path: in.Path, Line: yamlErrLine(err), Err: fmt.Errorf("invalid YAML: %w", err)}
+		return nil, &plugins.ParseError{Path: in.Path, Line: lockfile.YAMLErrorLine(err), Err: fmt.Errorf("invalid YAML: %w", err)}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, plugins.Errorf(in.Path, 1, "not a pnpm lockfile: top level is not a mapping")
@@ -239,7 +238,7 @@ func (p *parser) addPackage(path string, k, v *yaml.Node) *pkg {
 	}, deps: map[*pkg]bool{}}
 	if r := get(v, "resolution"); r != nil {
 		if integ := get(r, "integrity"); integ != nil {
-			q.p.Hashes = hashes(integ.Value)
+			q.p.Hashes = lockfile.SRIHashes(integ.Value)
 		}
 	}
 	if d := get(v, "dev"); d != nil && (d.Value == "true" || d.Value == "false") {
@@ -361,44 +360,6 @@ func get(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// hashAlgorithms maps Subresource Integrity names to CycloneDX names.
-var hashAlgorithms = map[string]string{"sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
-
-// hashes decodes an SRI integrity string ("sha512-<base64>").
-func hashes(integrity string) []report.Hash {
-	var out []report.Hash
-	for _, f := range strings.Fields(integrity) {
-		algo, b64, ok := strings.Cut(f, "-")
-		name := hashAlgorithms[algo]
-		if !ok || name == "" {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			continue
-		}
-		out = append(out, report.Hash{Algorithm: name, Value: hex.EncodeToString(raw)})
-	}
-	return out
-}
-
-// yamlErrLine extracts the line from a yaml.v3 error ("yaml: line 12: ...").
-func yamlErrLine(err error) int {
-	msg := err.Error()
-	i := strings.Index(msg, "line ")
-	if i < 0 {
-		return 0
-	}
-	n := 0
-	for _, c := range msg[i+5:] {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 func clip(s string) string {

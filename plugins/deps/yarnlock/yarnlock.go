@@ -22,8 +22,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +34,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/lockfile"
 )
 
 // Name is the analyzer's id.
@@ -220,7 +219,7 @@ func parseClassic(ctx context.Context, path string, data []byte, res *plugins.Re
 func parseBerry(ctx context.Context, path string, data []byte, res *plugins.Result) ([]*entry, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &plugins.ParseError{Path: path, Line: yamlErrLine(err), Err: fmt.Errorf("invalid YAML: %w", err)}
+		return nil, &plugins.ParseError{Path: path, Line: lockfile.YAMLErrorLine(err), Err: fmt.Errorf("invalid YAML: %w", err)}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, plugins.Errorf(path, 1, "not a yarn lockfile: top level is not a mapping")
@@ -315,7 +314,7 @@ func build(in *plugins.Input, entries []*entry, berry bool, res *plugins.Result)
 				Ecosystem:    report.EcosystemNpm,
 				Type:         report.TypeLibrary,
 				Relationship: report.RelationshipUnknown,
-				Hashes:       hashes(e.integrity),
+				Hashes:       lockfile.SRIHashes(e.integrity),
 				Analyzer:     Name,
 			}, deps: map[string]bool{}}
 			if e.workspace {
@@ -485,44 +484,6 @@ func readManifest(in *plugins.Input) (manifest, bool) {
 	add(&m.prod, pj.PeerDependencies)
 	add(&m.dev, pj.DevDependencies)
 	return m, true
-}
-
-// hashAlgorithms maps Subresource Integrity names to CycloneDX names.
-var hashAlgorithms = map[string]string{"sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
-
-// hashes decodes an SRI integrity string ("sha512-<base64> sha1-<base64>").
-func hashes(integrity string) []report.Hash {
-	var out []report.Hash
-	for _, f := range strings.Fields(integrity) {
-		algo, b64, ok := strings.Cut(f, "-")
-		name := hashAlgorithms[algo]
-		if !ok || name == "" {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			continue
-		}
-		out = append(out, report.Hash{Algorithm: name, Value: hex.EncodeToString(raw)})
-	}
-	return out
-}
-
-// yamlErrLine extracts the line from a yaml.v3 error ("yaml: line 12: ...").
-func yamlErrLine(err error) int {
-	msg := err.Error()
-	i := strings.Index(msg, "line ")
-	if i < 0 {
-		return 0
-	}
-	n := 0
-	for _, c := range msg[i+5:] {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 func clip(s string) string {
