@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
@@ -75,7 +76,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if inGitHubActions() && os.Getenv("GITHUB_OUTPUT") != "" {
 		setOutput(githubactions.New(githubactions.WithWriter(stdout)), "verdict", gate.Error)
 	}
-	fmt.Fprintf(stderr, "shipgate: ERROR: %v\n", err)
+	// The last line says what happened; details of a multi-line error
+	// (several repositories tried, say) come before it.
+	msg := err.Error()
+	if first, rest, ok := strings.Cut(msg, "\n"); ok {
+		fmt.Fprintf(stderr, "%s\n", rest)
+		msg = first
+	}
+	fmt.Fprintf(stderr, "shipgate: ERROR: %s\n", msg)
 	return code
 }
 

@@ -78,7 +78,7 @@ func (a *app) matchVulnerabilities(ctx context.Context, rep *report.Report, r *r
 	})
 	rep.Warnings = append(rep.Warnings, warnings...)
 	if err != nil {
-		return &exitError{code: gate.ExitError, err: fmt.Errorf("vulnerabilities were not checked: %w\n(a registry holding trivy-db must be reachable once: `shipgate db update`, or --db-repository for a mirror; `shipgate sbom` needs no database)", err)}
+		return &exitError{code: gate.ExitError, err: fmt.Errorf("vulnerabilities were not checked, no vulnerability database (run `shipgate db update` where a trivy-db registry is reachable, or pass --db-repository for a mirror; `shipgate sbom` needs none)\n%w", err)}
 	}
 	m := db.Metadata()
 	dbDir := db.Dir()
