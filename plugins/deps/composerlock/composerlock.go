@@ -30,6 +30,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/jsontok"
 )
 
 // Name is the analyzer's id.
@@ -119,21 +120,21 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 
 // decode reads the "packages" and "packages-dev" arrays.
 func decode(ctx context.Context, data []byte, path string, res *plugins.Result) ([]entry, error) {
-	lc := &lineCounter{data: data}
+	lc := jsontok.NewLineIndex(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var entries []entry
 	fail := func(err error) ([]entry, error) {
-		line := lc.line(int(dec.InputOffset()))
+		line := lc.At(dec.InputOffset())
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line = lc.line(int(se.Offset))
+			line = lc.At(se.Offset)
 		}
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return entries, &plugins.ParseError{Path: path, Line: line, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := jsontok.Delim(dec, '{'); err != nil {
 		return fail(err)
 	}
 	for dec.More() {
@@ -149,14 +150,14 @@ func decode(ctx context.Context, data []byte, path string, res *plugins.Result) 
 			}
 			continue
 		}
-		if err := expectDelim(dec, '['); err != nil {
+		if err := jsontok.Delim(dec, '['); err != nil {
 			return fail(fmt.Errorf("%s: %w", key, err))
 		}
 		for i := 0; dec.More(); i++ {
 			if err := ctx.Err(); err != nil {
 				return entries, err
 			}
-			line := lc.line(nextValue(data, int(dec.InputOffset())))
+			line := lc.At(int64(nextValue(data, int(dec.InputOffset()))))
 			var p lockPackage
 			if err := dec.Decode(&p); err != nil {
 				var te *json.UnmarshalTypeError
@@ -168,11 +169,11 @@ func decode(ctx context.Context, data []byte, path string, res *plugins.Result) 
 			}
 			entries = append(entries, entry{lockPackage: p, dev: key == "packages-dev", line: line})
 		}
-		if err := expectDelim(dec, ']'); err != nil {
+		if err := jsontok.Delim(dec, ']'); err != nil {
 			return fail(err)
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := jsontok.Delim(dec, '}'); err != nil {
 		return fail(err)
 	}
 	return entries, nil
@@ -317,35 +318,6 @@ func nextValue(data []byte, off int) int {
 		}
 	}
 	return off
-}
-
-// expectDelim reads the next token and checks it is d.
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok != d {
-		return fmt.Errorf("expected %q, found %v", d, tok)
-	}
-	return nil
-}
-
-// lineCounter turns increasing byte offsets into 1-based line numbers.
-type lineCounter struct {
-	data []byte
-	off  int // offset counted up to
-	n    int // newlines before off
-}
-
-func (c *lineCounter) line(off int) int {
-	off = min(max(off, 0), len(c.data))
-	if off < c.off {
-		c.off, c.n = 0, 0
-	}
-	c.n += bytes.Count(c.data[c.off:off], []byte{'\n'})
-	c.off = off
-	return c.n + 1
 }
 
 // readAll reads at most maxSize bytes, without a UTF-8 byte order mark.

@@ -32,6 +32,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/jsontok"
 )
 
 // Name is the analyzer's id.
@@ -88,20 +89,20 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 		res.Errors = append(res.Errors, report.FileError{Path: manifest, Line: plugins.ErrorLine(err), Message: fmt.Sprintf("direct dependencies unknown: %v", cause(err))})
 	}
 
-	lc := &lineCounter{data: data}
+	lc := jsontok.NewLineIndex(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	fail := func(err error) (*plugins.Result, error) {
-		line := lc.line(int(dec.InputOffset()))
+		line := lc.At(dec.InputOffset())
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line = lc.line(int(se.Offset))
+			line = lc.At(se.Offset)
 		}
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return res, &plugins.ParseError{Path: in.Path, Line: line, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := jsontok.Delim(dec, '{'); err != nil {
 		return fail(err)
 	}
 	byRef := map[string]int{}
@@ -122,7 +123,7 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 			continue
 		}
 		dev := section != "default"
-		if err := expectDelim(dec, '{'); err != nil {
+		if err := jsontok.Delim(dec, '{'); err != nil {
 			return fail(fmt.Errorf("section %q: %w", section, err))
 		}
 		for dec.More() {
@@ -131,7 +132,7 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 				return fail(err)
 			}
 			name, _ := tok.(string)
-			line := lc.line(int(dec.InputOffset()))
+			line := lc.At(dec.InputOffset())
 			var e lockEntry
 			if err := dec.Decode(&e); err != nil {
 				var te *json.UnmarshalTypeError
@@ -190,43 +191,14 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 			byRef[ref] = len(res.Packages)
 			res.Packages = append(res.Packages, pkg)
 		}
-		if err := expectDelim(dec, '}'); err != nil {
+		if err := jsontok.Delim(dec, '}'); err != nil {
 			return fail(err)
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := jsontok.Delim(dec, '}'); err != nil {
 		return fail(err)
 	}
 	return res, nil
-}
-
-// expectDelim reads the next token and checks it is d.
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok != d {
-		return fmt.Errorf("expected %q, found %v", d, tok)
-	}
-	return nil
-}
-
-// lineCounter turns increasing byte offsets into 1-based line numbers.
-type lineCounter struct {
-	data []byte
-	off  int // offset counted up to
-	n    int // newlines before off
-}
-
-func (c *lineCounter) line(off int) int {
-	off = min(max(off, 0), len(c.data))
-	if off < c.off {
-		c.off, c.n = 0, 0
-	}
-	c.n += bytes.Count(c.data[c.off:off], []byte{'\n'})
-	c.off = off
-	return c.n + 1
 }
 
 // readPipfile returns the normalised names of the packages the Pipfile at

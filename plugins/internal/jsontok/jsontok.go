@@ -11,8 +11,9 @@ import (
 	"io"
 )
 
-// LineIndex turns increasing byte offsets into 1-based line numbers of
-// Data. Offsets must not decrease between calls to At.
+// LineIndex turns byte offsets into 1-based line numbers of Data. It is
+// cheapest when offsets increase between calls; a smaller offset restarts
+// the count.
 type LineIndex struct {
 	Data []byte
 	off  int64
@@ -24,8 +25,9 @@ func NewLineIndex(data []byte) *LineIndex { return &LineIndex{Data: data, line: 
 
 // At returns the line of byte offset off.
 func (l *LineIndex) At(off int64) int {
-	if off > int64(len(l.Data)) {
-		off = int64(len(l.Data))
+	off = min(max(off, 0), int64(len(l.Data)))
+	if off < l.off {
+		l.off, l.line = 0, 1
 	}
 	if off > l.off {
 		l.line += bytes.Count(l.Data[l.off:off], []byte{'\n'})
@@ -44,9 +46,6 @@ func (l *LineIndex) ErrLine(dec *json.Decoder, err error) int {
 		off = se.Offset
 	case errors.As(err, &te):
 		off = te.Offset
-	}
-	if off < l.off {
-		return l.line
 	}
 	return l.At(off)
 }
