@@ -338,10 +338,19 @@ func TestHostileLayers(t *testing.T) {
 		images.DockerArchive(t, archive, "example.com/big:1", img)
 		res, err := Scan(context.Background(), archive, analyzers(), Options{TempDir: t.TempDir(), MaxFileSize: 1 << 20})
 		if err != nil {
-			return // refused up front: fine
+			t.Logf("refused up front: %v", err)
+			return
 		}
-		if len(res.Analyzers) == 0 {
-			t.Fatal("no status")
+		// Either the file is reported as too large or the layer as broken
+		// (the entry claims 10 GiB it does not hold); never silently kept.
+		var msgs []string
+		for _, a := range res.Analyzers {
+			for _, e := range a.Errors {
+				msgs = append(msgs, e.Message)
+			}
+		}
+		if all := strings.Join(msgs, "\n"); !strings.Contains(all, "too large") && !strings.Contains(all, "layer") {
+			t.Errorf("the 10 GiB entry is not reported: %v", msgs)
 		}
 	})
 
