@@ -1,11 +1,11 @@
 // Package rpm reads RPM package databases of RHEL-family images through
 // the pure-Go reader github.com/knqyf263/go-rpmdb.
 //
-// Formats: the Berkeley DB var/lib/rpm/Packages (RHEL/CentOS 7 and older,
-// Amazon Linux 2) is read. The go-rpmdb version the Go module proxy serves
-// (2021-09) predates its SQLite (var/lib/rpm/rpmdb.sqlite, RHEL 9, Fedora)
-// and NDB (var/lib/rpm/Packages.db, SUSE) support: those files are claimed
-// and reported as not analysable, never silently skipped.
+// All three formats rpm has used are read: Berkeley DB var/lib/rpm/Packages
+// (RHEL/CentOS 7 and older, Amazon Linux 2), SQLite rpmdb.sqlite (RHEL 9,
+// Fedora 33+, CBL-Mariner 2; through the pure-Go modernc.org/sqlite driver,
+// so the binary stays CGO-free) and NDB Packages.db (SUSE 15). go-rpmdb
+// tells them apart by their magic, not by the file name.
 package rpm
 
 import (
@@ -14,10 +14,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver go-rpmdb opens rpmdb.sqlite with
 
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
@@ -55,15 +57,17 @@ func (*Analyzer) FileRequired(path string, _ fs.FileInfo) bool {
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	if !strings.HasSuffix(in.Path, "/Packages") {
-		return nil, plugins.Errorf(in.Path, 0, "RPM SQLite and NDB databases are not supported yet: the packages of this image are not listed")
-	}
-	// go-rpmdb opens by file name: copy the database out (bounded).
-	tmp, err := os.CreateTemp("", "shipgate-rpmdb-*")
+	// go-rpmdb opens by file name: copy the database out (bounded) into a
+	// directory of its own, where SQLite may also put its journal files.
+	dir, err := os.MkdirTemp("", "shipgate-rpmdb-*")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
+	defer os.RemoveAll(dir)
+	tmp, err := os.Create(filepath.Join(dir, filepath.Base(in.Path)))
+	if err != nil {
+		return nil, err
+	}
 	n, err := io.Copy(tmp, io.LimitReader(in.Reader, maxDB+1))
 	tmp.Close()
 	if err != nil {
@@ -76,6 +80,7 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 	if err != nil {
 		return nil, plugins.Errorf(in.Path, 0, "open RPM database: %v", err)
 	}
+	defer db.Close()
 	list, err := db.ListPackages()
 	if err != nil {
 		return nil, plugins.Errorf(in.Path, 0, "read RPM database: %v", err)
@@ -88,19 +93,23 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 		if p.Name == "gpg-pubkey" {
 			continue // keys, not software
 		}
+		epoch := 0
+		if p.Epoch != nil {
+			epoch = *p.Epoch
+		}
 		version := p.Version + "-" + p.Release
-		if p.Epoch > 0 {
-			version = strconv.Itoa(p.Epoch) + ":" + version
+		if epoch > 0 {
+			version = strconv.Itoa(epoch) + ":" + version
 		}
 		srcName, srcVersion := splitSourceRPM(p.SourceRpm)
 		if srcName == "" {
 			srcName, srcVersion = p.Name, version
-		} else if p.Epoch > 0 {
-			srcVersion = strconv.Itoa(p.Epoch) + ":" + srcVersion
+		} else if epoch > 0 {
+			srcVersion = strconv.Itoa(epoch) + ":" + srcVersion
 		}
 		qs := []purls.Qualifier{{Key: "arch", Value: p.Arch}}
-		if p.Epoch > 0 {
-			qs = append(qs, purls.Qualifier{Key: "epoch", Value: strconv.Itoa(p.Epoch)})
+		if epoch > 0 {
+			qs = append(qs, purls.Qualifier{Key: "epoch", Value: strconv.Itoa(epoch)})
 		}
 		purl := purls.Build(report.EcosystemRpm, p.Name, p.Version+"-"+p.Release, qs...)
 		pkg := report.Package{
