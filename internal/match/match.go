@@ -18,10 +18,17 @@
 // trivy-db keys them. An advisory without FixedVersion is unfixed and
 // reported with its Status (affected, will_not_fix, fix_deferred, ...).
 //
-// Known gap: Red Hat Enterprise Linux and CentOS advisories are stored by
-// trivy-db in a CPE-indexed layout ("Red Hat" bucket, content-set to CPE
-// mapping) that needs the image's content sets; they are not matched and
-// Match reports an *UnsupportedOSError for them.
+// Red Hat Enterprise Linux and CentOS packages are matched as Trivy's Red
+// Hat detector does, in trivy-db's Red Hat OVAL v2 layout: the "Red Hat"
+// bucket keys advisories by binary package name, and each advisory entry
+// lists the indices of the CPEs (products and streams) it affects; the
+// "Red Hat CPE" bucket maps content sets (repositories) to CPE indices.
+// The content sets are resolved once per Match call and an entry applies
+// only when its CPEs intersect theirs (see matchRedHat). The report does
+// not carry an image's build information (/root/buildinfo content
+// manifests), so the default content sets of the major version are used
+// for every package, as Trivy does for packages without it; modular
+// packages (stored as "module:stream::name") are therefore not matched.
 package match
 
 import (
@@ -50,6 +57,14 @@ type Source interface {
 	Advisories(bucket, pkgName string) ([]types.Advisory, error)
 	// Vulnerability returns the details of an id; ok is false if absent.
 	Vulnerability(id string) (v types.Vulnerability, ok bool, err error)
+	// RedHatCPEIndices returns the sorted, duplicate-free CPE indices the
+	// "Red Hat CPE" bucket maps the repositories (content sets) and NVRs to.
+	RedHatCPEIndices(repositories, nvrs []string) ([]int, error)
+	// RedHatAdvisories returns the Red Hat advisories of the binary package
+	// pkgName whose entries affect one of the CPE indices cpes (sorted): one
+	// per CVE of each such entry, with the RHSA id as vendor id, as
+	// trivy-db's redhatoval.VulnSrc.Get returns them.
+	RedHatAdvisories(pkgName string, cpes []int) ([]types.Advisory, error)
 }
 
 // PackageError is a problem matching one package (a version its ecosystem
@@ -83,9 +98,15 @@ type UnsupportedOSError struct {
 	Family, Version string
 	// Packages is the number of OS packages not matched.
 	Packages int
+	// Reason, when set, says why a supported distribution could not be
+	// matched (the database has no Red Hat content-set mapping).
+	Reason string
 }
 
 func (e *UnsupportedOSError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("%d OS packages not matched: %s %s: %s", e.Packages, e.Family, e.Version, e.Reason)
+	}
 	if e.Family == "" {
 		return fmt.Sprintf("%d OS packages not matched: no operating system detected", e.Packages)
 	}
@@ -123,6 +144,19 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 		return nil, fmt.Errorf("match vulnerabilities: %w", err)
 	}
 	target, osErr := osTargetFor(osInfo)
+	reason := ""
+	if osErr == nil && target.redhat {
+		cpes, err := src.RedHatCPEIndices(target.contentSets, nil)
+		if err != nil {
+			return nil, fmt.Errorf("match vulnerabilities: %w", err)
+		}
+		if len(cpes) == 0 {
+			// trivy-db issue 435: without CPEs nothing can be matched.
+			reason = fmt.Sprintf("the database maps none of the content sets %s to a CPE", strings.Join(target.contentSets, ", "))
+			osErr = errors.New(reason)
+		}
+		target.cpes = cpes
+	}
 	unmatchedOS := 0
 	// Packages to match, ordered by ecosystem and name so that a worker's
 	// chunk shares buckets, advisories and parsed versions.
@@ -210,7 +244,7 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 	}
 	var errs []error
 	if unmatchedOS > 0 {
-		e := &UnsupportedOSError{Packages: unmatchedOS}
+		e := &UnsupportedOSError{Packages: unmatchedOS, Reason: reason}
 		if osInfo != nil {
 			e.Family, e.Version = osInfo.Family, osInfo.Version
 		}
@@ -280,6 +314,9 @@ type reader interface {
 	advisories(bucket, pkgName string, buf []types.Advisory) ([]types.Advisory, error)
 	// vulnerability returns the details of id.
 	vulnerability(id string) (types.Vulnerability, bool, error)
+	// redhatAdvisories appends the Red Hat advisories of pkgName that
+	// affect one of cpes to buf (Source.RedHatAdvisories).
+	redhatAdvisories(pkgName string, cpes []int, buf []types.Advisory) ([]types.Advisory, error)
 }
 
 // sourceReader reads any Source.
@@ -294,6 +331,11 @@ func (s sourceReader) advisories(bucket, pkgName string, buf []types.Advisory) (
 
 func (s sourceReader) vulnerability(id string) (types.Vulnerability, bool, error) {
 	return s.src.Vulnerability(id)
+}
+
+func (s sourceReader) redhatAdvisories(pkgName string, cpes []int, buf []types.Advisory) ([]types.Advisory, error) {
+	advs, err := s.src.RedHatAdvisories(pkgName, cpes)
+	return append(buf, advs...), err
 }
 
 // matcher is the state of one worker of a Match call. Its caches live as
@@ -327,6 +369,9 @@ func (m *matcher) matchOne(idx int, p *report.Package) error {
 	clear(m.found) // duplicates only ever merge within one package
 	if eco, ok := langEcosystems[p.Ecosystem]; ok {
 		return m.matchLang(idx, p, eco)
+	}
+	if m.target.redhat {
+		return m.matchRedHat(idx, p, m.target)
 	}
 	return m.matchOS(idx, p, m.target)
 }
@@ -660,10 +705,16 @@ func severityName(s types.Severity) string {
 // severity picks the severity as trivy does: the advisory's own
 // (package-specific, e.g. Debian), then the data source's vendor severity
 // (and its base source's), then NVD's, then the vulnerability's own.
+// Red Hat OVAL advisories ("redhat-oval") carry the vendor severity that
+// trivy-db's vulnerability bucket files under "redhat", the source Trivy's
+// Red Hat detector reports.
 func severity(a *types.Advisory, v *types.Vulnerability) (sev, source string) {
 	var ds types.DataSource
 	if a.DataSource != nil {
 		ds = *a.DataSource
+	}
+	if ds.ID == redhatOVALSourceID {
+		ds.ID = redhatSourceID
 	}
 	if a.Severity != types.SeverityUnknown {
 		return severityName(a.Severity), string(ds.ID)

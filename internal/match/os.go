@@ -20,6 +20,14 @@ type osTarget struct {
 	// bySource: advisories are keyed by source package (deb, apk); rpm
 	// families key them by binary package and filter on arch.
 	bySource bool
+	// redhat: Red Hat Enterprise Linux or CentOS, matched in the "Red Hat"
+	// bucket through the CPEs of contentSets (see matchRedHat).
+	redhat bool
+	// contentSets are the Red Hat repositories the packages come from.
+	contentSets []string
+	// cpes are the sorted CPE indices of contentSets, resolved once per
+	// Match call.
+	cpes []int
 }
 
 // osTargetFor maps a detected OS to its trivy-db bucket, as trivy's
@@ -92,6 +100,19 @@ func osTargetFor(o *report.OS) (osTarget, error) {
 			v = "1" // Amazon Linux AMI 2018.03 and the like
 		}
 		return rpmT("amazon linux " + v), nil
+	case "redhat", "rhel", "centos":
+		// The report's packages carry no build information (the content
+		// sets of /root/buildinfo/content_manifests), so every package is
+		// taken to come from the default content sets of the major
+		// version, as Trivy does for a package without BuildInfo.
+		if err := needVer(); err != nil {
+			return osTarget{}, err
+		}
+		sets, ok := redhatDefaultContentSets[majorVersion(ver)]
+		if !ok {
+			return osTarget{}, fmt.Errorf("unsupported %s version %s: no default content sets", fam, ver)
+		}
+		return osTarget{bucket: redhatBucket, ecosystem: report.EcosystemRpm, scheme: rpmScheme, redhat: true, contentSets: sets}, nil
 	case "fedora":
 		if err := needVer(); err != nil {
 			return osTarget{}, err

@@ -307,3 +307,94 @@ func (t *TrivyDB) Vulnerability(id string) (v types.Vulnerability, ok bool, err 
 	}
 	return v, ok, nil
 }
+
+// RedHatCPEIndices returns the sorted, duplicate-free CPE indices that the
+// "Red Hat CPE" bucket maps the repositories (content sets) and NVRs
+// (name-version-release-arch) to; unknown ones map to nothing.
+func (t *TrivyDB) RedHatCPEIndices(repositories, nvrs []string) ([]int, error) {
+	var out []int
+	err := t.view(func(tx *bolt.Tx) error {
+		root := tx.Bucket([]byte(redhatCPEBucket))
+		if root == nil {
+			return nil
+		}
+		for _, kind := range []struct {
+			bucket string
+			keys   []string
+		}{{redhatRepoBucket, repositories}, {redhatNVRBucket, nvrs}} {
+			b := root.Bucket([]byte(kind.bucket))
+			if b == nil {
+				continue
+			}
+			for _, k := range kind.keys {
+				if k == "" {
+					continue
+				}
+				v := b.Get([]byte(k))
+				if v == nil {
+					continue
+				}
+				idx, err := decodeCPEIndices(v)
+				if err != nil {
+					return fmt.Errorf("%s/%s/%s: %w", redhatCPEBucket, kind.bucket, k, err)
+				}
+				out = append(out, idx...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read Red Hat CPEs: %w", err)
+	}
+	return sortedUnique(out), nil
+}
+
+// RedHatAdvisories returns the Red Hat advisories of pkgName that affect
+// one of the CPE indices cpes (sorted), in key order (see
+// Source.RedHatAdvisories).
+func (t *TrivyDB) RedHatAdvisories(pkgName string, cpes []int) ([]types.Advisory, error) {
+	var out []types.Advisory
+	err := t.view(func(tx *bolt.Tx) error {
+		var err error
+		out, err = t.newTxReader(tx).redhatAdvisories(pkgName, cpes, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read Red Hat advisories: %w", err)
+	}
+	for i := range out {
+		if out[i].DataSource != nil { // a copy each, as callers may modify it
+			d := *out[i].DataSource
+			out[i].DataSource = &d
+		}
+		out[i].VendorIDs = slices.Clone(out[i].VendorIDs)
+	}
+	return out, nil
+}
+
+// redhatAdvisories appends the Red Hat advisories of pkgName that affect
+// one of cpes to buf; DataSource points at one value shared by the
+// bucket's advisories and VendorIDs may be shared too (callers must not
+// modify either).
+func (r *txReader) redhatAdvisories(pkgName string, cpes []int, buf []types.Advisory) ([]types.Advisory, error) {
+	root, ds := r.root(redhatBucket)
+	if root == nil || len(cpes) == 0 {
+		return buf, nil
+	}
+	r.key = append(r.key[:0], pkgName...)
+	b := root.Bucket(r.key)
+	if b == nil {
+		return buf, nil
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(v) == 0 {
+			continue // nested bucket or empty value
+		}
+		var err error
+		if buf, err = appendRedHatAdvisories(buf, string(k), v, cpes, ds); err != nil {
+			return buf, fmt.Errorf("advisory %s/%s/%s: %w", redhatBucket, pkgName, k, err)
+		}
+	}
+	return buf, nil
+}
