@@ -199,16 +199,57 @@ func uncompressed(layer v1.Layer) (io.ReadCloser, error) {
 			blob.Close()
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return readCloser{zr, closeBoth(zr)}, nil
+		return readAhead(zr, closeBoth(zr)), nil
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<27))
 		if err != nil {
 			blob.Close()
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		return readCloser{zr, func() error { zr.Close(); return blob.Close() }}, nil
+		return readAhead(zr, func() error { zr.Close(); return blob.Close() }), nil
 	}
 	return readCloser{br, blob.Close}, nil
+}
+
+// readAheadChunk is how much decompressed data is handed over at a time.
+const readAheadChunk = 1 << 20
+
+// errReaderClosed stops a read-ahead goroutine whose consumer went away.
+var errReaderClosed = errors.New("layer reader closed")
+
+// readAhead decompresses r in a goroutine of its own, one chunk ahead of
+// the consumer, so that decompression (the larger half of a layer's cost)
+// overlaps hashing, tar parsing and extraction on another core instead of
+// alternating with them. Errors, EOF included, reach the consumer in order;
+// closing stops the goroutine before closeSrc releases r.
+func readAhead(r io.Reader, closeSrc func() error) io.ReadCloser {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, readAheadChunk)
+		for {
+			n, err := io.ReadFull(r, buf)
+			if n > 0 {
+				if _, werr := pw.Write(buf[:n]); werr != nil {
+					return // the consumer closed the pipe
+				}
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				pw.Close()
+				return
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+	}()
+	return readCloser{bufio.NewReaderSize(pr, readAheadChunk), func() error {
+		pr.CloseWithError(errReaderClosed)
+		<-done
+		return closeSrc()
+	}}
 }
 
 type readCloser struct {
