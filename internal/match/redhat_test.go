@@ -203,3 +203,31 @@ func TestMatchRedHatBrokenValue(t *testing.T) {
 		t.Errorf("want a decode error naming the advisory, got %v", err)
 	}
 }
+
+// FuzzRedHatAdvisory decodes arbitrary "Red Hat" bucket values: never a
+// panic, and every advisory produced affects one of the CPEs asked for.
+func FuzzRedHatAdvisory(f *testing.F) {
+	for _, s := range []string{
+		`{"Entries":[{"FixedVersion":"1:3.0.7-25.el9_3","Affected":[5,6],"Arches":["x86_64"],"Cves":[{"ID":"CVE-2023-5678","Severity":2}]}]}`,
+		`{"Entries":[{"Affected":[0,1],"Status":5,"Cves":[{"Severity":1}]}]}`,
+		`{"Entries":"broken"}`,
+		`{"Entries":[{"Affected":[-1,99999999999],"Status":-7,"Cves":[{"Severity":42}]}]}`,
+	} {
+		f.Add("RHSA-2024:0310", []byte(s))
+		f.Add("CVE-2024-0727", []byte(s))
+	}
+	cpes := []int{0, 5, 6}
+	f.Fuzz(func(t *testing.T, id string, v []byte) {
+		advs, err := appendRedHatAdvisories(nil, id, v, cpes, nil)
+		if err != nil {
+			return
+		}
+		for _, a := range advs {
+			if !strings.HasPrefix(id, "CVE-") && len(a.VendorIDs) != 1 {
+				t.Fatalf("RHSA advisory without its vendor id: %+v", a)
+			}
+			_ = a.Status.String()
+			_ = severityName(a.Severity)
+		}
+	})
+}
