@@ -1,0 +1,399 @@
+// Package cargoauditable extracts the Rust crates compiled into executables
+// built with cargo-auditable (https://github.com/rust-secure-code/cargo-auditable),
+// which embeds the dependency tree in a dedicated section.
+//
+// Format: the section ".dep-v0" (ELF and PE; section ".dep-v0" of segment
+// __DATA in Mach-O, also inside universal binaries) holds a zlib stream of
+// JSON as described by auditable-serde's VersionInfo (schema
+// https://rustsec.org/schemas/cargo-auditable.json, format revisions 0, 1
+// and 8):
+//
+//	{"format":1,"packages":[{"name":"adler","version":"1.0.2","source":"crates.io",
+//	  "kind":"build","dependencies":[3,4],"root":true}, ...]}
+//
+// "source" is "crates.io", "git", "local", "registry" or {"Other": "..."};
+// "kind" is "runtime" (the default when omitted) or "build";
+// "dependencies" are indices into the packages array.
+//
+// Packages are the root crate (type application, relationship direct), the
+// root's runtime dependencies (direct) and the rest (transitive); without a
+// root every crate's relationship is unknown. Build-only crates (build
+// scripts' dependencies and, in format 1, proc-macros) are not compiled into
+// the binary: they are skipped, with the dependency edges leading to them,
+// as Trivy, Syft and osv-scalibar do. Purls are pkg:cargo/name@version
+// whatever the source.
+//
+// Files are claimed exactly as plugins/deps/gobinary claims them (executable
+// permission bits or a .exe name, a size between minSize and maxSize, not a
+// script or text file by name). A claimed file that is not an executable, or
+// an executable without the section (a Go or C program), gives an empty
+// result, never an error: only audit data that is present and cannot be read
+// is an error. The compressed section is capped at maxCompressed bytes and
+// its decompressed JSON at maxJSON bytes (zip-bomb safe).
+package cargoauditable
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"debug/elf"
+	"debug/macho"
+	"debug/pe"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/shipgate/shipgate/internal/purls"
+	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/plugins"
+)
+
+// Name is the analyzer's id.
+const Name = "cargo-auditable"
+
+// sectionName is the name of the audit data section.
+const sectionName = ".dep-v0"
+
+const (
+	// minSize is the smallest file considered (as gobinary).
+	minSize = 4 << 10
+	// maxSize is the largest file considered (as gobinary).
+	maxSize = 1 << 30
+	// maxCompressed is the largest audit section read, in bytes.
+	maxCompressed = 8 << 20
+	// maxJSON is the largest decompressed audit data accepted, in bytes
+	// (real data is a few hundred bytes per crate).
+	maxJSON = 16 << 20
+	// maxErrors bounds Result.Errors.
+	maxErrors = 200
+)
+
+// textExts are name suffixes of files that are never executables (as
+// gobinary).
+var textExts = map[string]bool{
+	".sh": true, ".bash": true, ".zsh": true, ".py": true, ".pl": true, ".rb": true, ".js": true,
+	".txt": true, ".md": true, ".json": true, ".yaml": true, ".yml": true, ".xml": true, ".html": true,
+	".conf": true, ".cfg": true, ".ini": true, ".csv": true, ".go": true, ".c": true, ".h": true,
+	".jar": true, ".war": true, ".zip": true, ".gz": true, ".tgz": true, ".png": true, ".jpg": true,
+	".ps1": true, ".bat": true, ".cmd": true, ".lock": true, ".toml": true, ".mod": true, ".sum": true,
+}
+
+// Analyzer reads cargo-auditable executables.
+type Analyzer struct{}
+
+// New returns the cargo-auditable analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name implements plugins.Analyzer.
+func (*Analyzer) Name() string { return Name }
+
+// Stage implements plugins.Analyzer.
+func (*Analyzer) Stage() string { return report.StageDeps }
+
+// FileRequired claims regular executable files of plausible size.
+func (*Analyzer) FileRequired(p string, info fs.FileInfo) bool {
+	if info == nil || !info.Mode().IsRegular() {
+		return false
+	}
+	if size := info.Size(); size < minSize || size > maxSize {
+		return false
+	}
+	ext := strings.ToLower(path.Ext(p))
+	if ext == ".exe" {
+		return true
+	}
+	return info.Mode().Perm()&0o111 != 0 && !textExts[ext]
+}
+
+// Analyze implements plugins.Analyzer.
+func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
+	ra, cleanup, err := readerAt(in, maxSize)
+	if err != nil {
+		return nil, &plugins.ParseError{Path: in.Path, Err: err}
+	}
+	defer cleanup()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sec, err := findSection(ra)
+	if err != nil {
+		return nil, &plugins.ParseError{Path: in.Path, Err: err}
+	}
+	if sec == nil {
+		return &plugins.Result{}, nil
+	}
+	data, err := decompress(sec)
+	if err != nil {
+		return nil, &plugins.ParseError{Path: in.Path, Err: fmt.Errorf("section %s: %w", sectionName, err)}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var vi versionInfo
+	if err := json.Unmarshal(data, &vi); err != nil {
+		return nil, &plugins.ParseError{Path: in.Path, Err: fmt.Errorf("section %s: invalid audit JSON: %w", sectionName, err)}
+	}
+	return packages(in.Path, &vi), nil
+}
+
+// versionInfo is the part of auditable-serde's VersionInfo that is read
+// ("format" and each package's "source" are not needed).
+type versionInfo struct {
+	Packages []auditedPkg `json:"packages"`
+}
+
+// auditedPkg is one entry of VersionInfo.packages.
+type auditedPkg struct {
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	Kind         string `json:"kind"`
+	Dependencies []int  `json:"dependencies"`
+	Root         bool   `json:"root"`
+}
+
+// packages turns audit data into packages.
+func packages(file string, vi *versionInfo) *plugins.Result {
+	res := &plugins.Result{}
+	addErr := func(msg string) {
+		if len(res.Errors) < maxErrors {
+			res.Errors = append(res.Errors, report.FileError{Path: file, Message: msg})
+		}
+	}
+	n := len(vi.Packages)
+	// refs[i] is the bom-ref of entry i, "" when it is not reported.
+	refs := make([]string, n)
+	hasRoot := false
+	for i, p := range vi.Packages {
+		switch {
+		case p.Kind == "build":
+			continue
+		case p.Kind != "" && p.Kind != "runtime":
+			addErr(fmt.Sprintf("package %d (%s %s): unknown kind %q, read as runtime", i, p.Name, p.Version, p.Kind))
+		}
+		if strings.TrimSpace(p.Name) == "" || strings.TrimSpace(p.Version) == "" {
+			addErr(fmt.Sprintf("package %d has no name or version", i))
+			continue
+		}
+		refs[i] = plugins.Ref(file, purls.Build(report.EcosystemCargo, p.Name, p.Version))
+		if p.Root {
+			hasRoot = true
+		}
+	}
+	direct := map[int]bool{}
+	for i, p := range vi.Packages {
+		if p.Root && refs[i] != "" {
+			for _, d := range p.Dependencies {
+				direct[d] = true
+			}
+		}
+	}
+
+	loc := []report.Location{{Path: file}}
+	seen := map[string]int{} // bom-ref -> index in res.Packages
+	for i, p := range vi.Packages {
+		if refs[i] == "" {
+			continue
+		}
+		var deps []string
+		depSeen := map[string]bool{}
+		for _, d := range p.Dependencies {
+			if d < 0 || d >= n {
+				addErr(fmt.Sprintf("%s %s: dependency index %d out of range (%d packages)", p.Name, p.Version, d, n))
+				continue
+			}
+			if r := refs[d]; r != "" && !depSeen[r] && r != refs[i] {
+				depSeen[r] = true
+				deps = append(deps, r)
+			}
+		}
+		if j, ok := seen[refs[i]]; ok {
+			// The same crate from two sources: one component, the
+			// union of their dependencies, the closest relationship.
+			q := &res.Packages[j]
+			for _, r := range deps {
+				if !containsStr(q.DependsOn, r) {
+					q.DependsOn = append(q.DependsOn, r)
+				}
+			}
+			if p.Root {
+				q.Type, q.Relationship = report.TypeApplication, report.RelationshipDirect
+			} else if direct[i] && q.Relationship == report.RelationshipTransitive {
+				q.Relationship = report.RelationshipDirect
+			}
+			continue
+		}
+		pkg := report.Package{
+			BOMRef:       refs[i],
+			Name:         p.Name,
+			Version:      p.Version,
+			Purl:         purls.Build(report.EcosystemCargo, p.Name, p.Version),
+			Ecosystem:    report.EcosystemCargo,
+			Type:         report.TypeLibrary,
+			Locations:    loc,
+			Relationship: report.RelationshipUnknown,
+			DependsOn:    deps,
+			Analyzer:     Name,
+		}
+		switch {
+		case p.Root:
+			pkg.Type, pkg.Relationship = report.TypeApplication, report.RelationshipDirect
+		case !hasRoot:
+		case direct[i]:
+			pkg.Relationship = report.RelationshipDirect
+		default:
+			pkg.Relationship = report.RelationshipTransitive
+		}
+		seen[refs[i]] = len(res.Packages)
+		res.Packages = append(res.Packages, pkg)
+	}
+	return res
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// decompress inflates the zlib stream read from r, refusing more than
+// maxJSON bytes of output.
+func decompress(r io.Reader) ([]byte, error) {
+	zr, err := zlib.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("not zlib data: %w", err)
+	}
+	defer zr.Close()
+	data, err := io.ReadAll(io.LimitReader(zr, maxJSON+1))
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	if len(data) > maxJSON {
+		return nil, fmt.Errorf("decompressed audit data larger than %d bytes", maxJSON)
+	}
+	return data, nil
+}
+
+// errBigSection is returned for a section larger than maxCompressed.
+var errBigSection = fmt.Errorf("section %s larger than %d bytes", sectionName, maxCompressed)
+
+// findSection returns a reader of the audit section's content, or nil when
+// ra is not an executable this package reads or has no such section. An
+// error means the section exists but cannot be read.
+func findSection(ra io.ReaderAt) (io.Reader, error) {
+	var magic [4]byte
+	if n, _ := ra.ReadAt(magic[:], 0); n < 4 {
+		return nil, nil
+	}
+	m := string(magic[:])
+	switch {
+	case m == "\x7fELF":
+		f, err := elf.NewFile(ra)
+		if err != nil {
+			return nil, nil // not an ELF file this reader understands
+		}
+		s := f.Section(sectionName)
+		if s == nil {
+			return nil, nil
+		}
+		if s.Type == elf.SHT_NOBITS {
+			return nil, fmt.Errorf("section %s has no data", sectionName)
+		}
+		if s.Size > maxCompressed {
+			return nil, errBigSection
+		}
+		return limited(s.Open())
+	case m[:2] == "MZ":
+		f, err := pe.NewFile(ra)
+		if err != nil {
+			return nil, nil
+		}
+		s := f.Section(sectionName)
+		if s == nil {
+			return nil, nil
+		}
+		if s.Size > maxCompressed {
+			return nil, errBigSection
+		}
+		return limited(s.Open())
+	case m == "\xfe\xed\xfa\xce", m == "\xfe\xed\xfa\xcf", m == "\xce\xfa\xed\xfe", m == "\xcf\xfa\xed\xfe":
+		f, err := macho.NewFile(ra)
+		if err != nil {
+			return nil, nil
+		}
+		return machoSection(f)
+	case m == "\xca\xfe\xba\xbe":
+		ff, err := macho.NewFatFile(ra)
+		if err != nil {
+			return nil, nil // also Java class files share this magic
+		}
+		for _, a := range ff.Arches {
+			if r, err := machoSection(a.File); r != nil || err != nil {
+				return r, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+// machoSection returns the __DATA,.dep-v0 section of f, or nil.
+func machoSection(f *macho.File) (io.Reader, error) {
+	for _, s := range f.Sections {
+		if s.Name == sectionName && s.Seg == "__DATA" {
+			if s.Size > maxCompressed {
+				return nil, errBigSection
+			}
+			return limited(s.Open())
+		}
+	}
+	return nil, nil
+}
+
+// limited reads at most maxCompressed bytes of r into memory.
+func limited(r io.Reader) (io.Reader, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxCompressed+1))
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("read section %s: %w", sectionName, err)
+	}
+	if len(data) > maxCompressed {
+		return nil, errBigSection
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("section %s is empty", sectionName)
+	}
+	return bytes.NewReader(data), nil
+}
+
+// readerAt returns random access to in's content: the Reader itself when it
+// supports it (an *os.File does), else a temporary copy of at most limit
+// bytes. The cleanup function removes the copy.
+func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, func(), error) {
+	if ra, ok := in.Reader.(io.ReaderAt); ok {
+		return ra, func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "shipgate-cargoauditable-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("temporary copy: %w", err)
+	}
+	cleanup := func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	n, err := io.Copy(tmp, io.LimitReader(in.Reader, limit+1))
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("copy to temporary file: %w", err)
+	}
+	if n > limit {
+		cleanup()
+		return nil, nil, fmt.Errorf("file larger than %d bytes", limit)
+	}
+	return tmp, cleanup, nil
+}
