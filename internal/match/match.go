@@ -236,9 +236,7 @@ func Match(ctx context.Context, src Source, pkgs []report.Package, osInfo *repor
 	var problems []indexedError
 	dropped := 0
 	for _, m := range ms {
-		for i := range m.out {
-			found = append(found, &m.out[i])
-		}
+		found = append(found, m.out...)
 		problems = append(problems, m.problems...)
 		dropped += m.dropped
 	}
@@ -345,8 +343,9 @@ type matcher struct {
 	target   osTarget
 	buckets  map[string][]string
 	details  map[string]detail
-	found    map[foundKey]int // index in out, for the current package
-	out      []indexedVuln
+	found    map[foundKey]*indexedVuln // for the current package
+	out      []*indexedVuln
+	block    []indexedVuln // where out's entries are allocated
 	problems []indexedError
 	dropped  int
 	cache    *parseCache
@@ -358,7 +357,7 @@ func newMatcher(target osTarget) *matcher {
 		target:  target,
 		buckets: map[string][]string{},
 		details: map[string]detail{},
-		found:   map[foundKey]int{},
+		found:   map[foundKey]*indexedVuln{},
 		cache:   newParseCache(),
 	}
 }
@@ -640,8 +639,8 @@ func lowerBound(pc parser, s scheme, alt string) string {
 // same (id, package) found in several buckets.
 func (m *matcher) add(idx int, p *report.Package, installed string, a *types.Advisory, fixed, status string) error {
 	key := foundKey{id: a.VulnerabilityID, pkg: idx}
-	if i, ok := m.found[key]; ok {
-		v := &m.out[i].v
+	if iv, ok := m.found[key]; ok {
+		v := &iv.v
 		if v.FixedVersion == "" && fixed != "" {
 			v.FixedVersion, v.Status = fixed, status
 		}
@@ -678,9 +677,23 @@ func (m *matcher) add(idx int, p *report.Package, installed string, a *types.Adv
 		loc := p.Locations[0]
 		v.Location = &loc
 	}
-	m.found[key] = len(m.out)
-	m.out = append(m.out, indexedVuln{idx, v})
+	m.found[key] = m.newVuln(idx, &v)
 	return nil
+}
+
+// vulnBlock is how many results a matcher allocates at once.
+const vulnBlock = 256
+
+// newVuln records a result. Results are allocated in blocks, so that the
+// (large) values are never copied as the result list grows.
+func (m *matcher) newVuln(idx int, v *report.Vulnerability) *indexedVuln {
+	if len(m.block) == cap(m.block) {
+		m.block = make([]indexedVuln, 0, vulnBlock)
+	}
+	m.block = append(m.block, indexedVuln{idx: idx, v: *v})
+	iv := &m.block[len(m.block)-1]
+	m.out = append(m.out, iv)
+	return iv
 }
 
 // mergeAliases adds ids to a sorted, duplicate-free alias list.

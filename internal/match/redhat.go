@@ -193,10 +193,10 @@ func (m *matcher) matchRedHat(idx int, p *report.Package, t osTarget) error {
 		}
 		// Reported as Trivy prints it (go-rpm-version omits a zero epoch).
 		shown := strings.TrimPrefix(a.FixedVersion, "0:")
-		if j, ok := m.found[foundKey{id: a.VulnerabilityID, pkg: idx}]; ok {
+		if iv, ok := m.found[foundKey{id: a.VulnerabilityID, pkg: idx}]; ok {
 			// The same CVE fixed by several advisories (a first fix may be
 			// incomplete): the newer fixed version is taken.
-			v := &m.out[j].v
+			v := &iv.v
 			if v.FixedVersion == "" {
 				v.FixedVersion, v.Status = shown, "fixed"
 			} else if have, err := m.cache.version(rpmScheme, v.FixedVersion); err == nil && have.cmp(fixed) < 0 {
