@@ -98,11 +98,29 @@ bench_image() {
     command -v syft >/dev/null && measure "syft-image-$t" syft scan "docker-archive:$B/$t.tar" -o "cyclonedx-json=$B/out/syft-img-$t.json" -q
     echo "  components: shipgate $(count_components "$B/out/sg-img-$t.json"), syft $(count_components "$B/out/syft-img-$t.json" 2>/dev/null)"
   done
-  if [ -f "$B/nodeimg.tar" ]; then
+  # A second image sharing its base layers: each base plus a small app layer
+  # (a go.mod, a go.sum and a script), scanned after the base was.
+  mkdir -p "$B/smallapp/srv"
+  cp go.mod go.sum "$B/smallapp/srv/" && echo 'console.log("hi")' > "$B/smallapp/srv/index.js"
+  for base in debian nodeimg; do
+    [ -f "$B/$base.tar" ] || continue
+    [ -f "$B/$base-app.tar" ] || go run ./tools/dir2image -dir "$B/smallapp" -base "$B/$base.tar" -o "$B/$base-app.tar" -tag "bench/$base-app:1"
     rm -rf "$B/cache"
-    shipgate sbom --image "$B/debian.tar" --cache-dir "$B/cache" -o "cyclonedx-json=/dev/null" -q
-    measure "shipgate-image-nodeimg-warm-base" shipgate sbom --image "$B/nodeimg.tar" --cache-dir "$B/cache" -o "cyclonedx-json=/dev/null" -q
-    measure "shipgate-image-nodeimg-all-warm" shipgate sbom --image "$B/nodeimg.tar" --cache-dir "$B/cache" -o "cyclonedx-json=/dev/null" -q
+    measure "shipgate-image-$base-first" shipgate sbom --image "$B/$base.tar" --cache-dir "$B/cache" -o "cyclonedx-json=/dev/null" -q
+    measure "shipgate-image-$base-app-second" shipgate sbom --image "$B/$base-app.tar" --cache-dir "$B/cache" -o "cyclonedx-json=/dev/null" -q
+  done
+  # Peak RSS on a large image: the node image plus 720 MB of incompressible
+  # files and a binary (about 1.1 GB compressed, 2 GB uncompressed).
+  if [ -f "$B/nodeimg.tar" ] && [ ! -f "$B/bigimg.tar" ]; then
+    mkdir -p "$B/bigdir/opt/blobs"
+    for i in 1 2 3 4 5 6; do head -c 120000000 /dev/urandom > "$B/bigdir/opt/blobs/blob$i.bin"; done
+    cp "$B/bin/shipgate" "$B/bigdir/opt/app-binary"
+    go run ./tools/dir2image -dir "$B/bigdir" -base "$B/nodeimg.tar" -o "$B/bigimg.tar" -tag bench/big:1
+  fi
+  if [ -f "$B/bigimg.tar" ]; then
+    rm -rf "$B/cache"
+    measure "shipgate-image-bigimg-cold" shipgate sbom --image "$B/bigimg.tar" --cache-dir "$B/cache" -o "cyclonedx-json=/dev/null" -q
+    command -v syft >/dev/null && measure "syft-image-bigimg" syft scan "docker-archive:$B/bigimg.tar" -o "cyclonedx-json=/dev/null" -q
   fi
 }
 
