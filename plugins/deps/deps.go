@@ -5,9 +5,11 @@ package deps
 import (
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/deps/cargo"
+	"github.com/shipgate/shipgate/plugins/deps/cargoauditable"
 	"github.com/shipgate/shipgate/plugins/deps/composerlock"
 	"github.com/shipgate/shipgate/plugins/deps/dotnetdeps"
 	"github.com/shipgate/shipgate/plugins/deps/gemlock"
+	"github.com/shipgate/shipgate/plugins/deps/gemspec"
 	"github.com/shipgate/shipgate/plugins/deps/gobinary"
 	"github.com/shipgate/shipgate/plugins/deps/gomod"
 	"github.com/shipgate/shipgate/plugins/deps/gradlelock"
@@ -35,6 +37,7 @@ func Analyzers() []plugins.Analyzer {
 		nodemodules.New(),
 		dotnetdeps.New(),
 		gobinary.New(),
+		cargoauditable.New(),
 		gomod.New(),
 		gradlelock.New(),
 		jar.New(),
@@ -46,6 +49,7 @@ func Analyzers() []plugins.Analyzer {
 		uvlock.New(),
 		pydist.New(),
 		gemlock.New(),
+		gemspec.New(),
 		composerlock.New(),
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"debug/elf"
 	"debug/macho"
 	"debug/pe"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,7 +113,7 @@ func (*Analyzer) FileRequired(p string, info fs.FileInfo) bool {
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	ra, cleanup, err := readerAt(in, maxSize)
+	ra, size, cleanup, err := readerAt(in, maxSize)
 	if err != nil {
 		return nil, &plugins.ParseError{Path: in.Path, Err: err}
 	}
@@ -120,7 +121,7 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sec, err := findSection(ra)
+	sec, err := findSection(ra, size)
 	if err != nil {
 		return nil, &plugins.ParseError{Path: in.Path, Err: err}
 	}
@@ -287,7 +288,7 @@ var errBigSection = fmt.Errorf("section %s larger than %d bytes", sectionName, m
 // findSection returns a reader of the audit section's content, or nil when
 // ra is not an executable this package reads or has no such section. An
 // error means the section exists but cannot be read.
-func findSection(ra io.ReaderAt) (io.Reader, error) {
+func findSection(ra io.ReaderAt, size int64) (io.Reader, error) {
 	var magic [4]byte
 	if n, _ := ra.ReadAt(magic[:], 0); n < 4 {
 		return nil, nil
@@ -295,6 +296,9 @@ func findSection(ra io.ReaderAt) (io.Reader, error) {
 	m := string(magic[:])
 	switch {
 	case m == "\x7fELF":
+		if !elfTablesFit(ra, size) {
+			return nil, nil
+		}
 		f, err := elf.NewFile(ra)
 		if err != nil {
 			return nil, nil // not an ELF file this reader understands
@@ -343,6 +347,90 @@ func findSection(ra io.ReaderAt) (io.Reader, error) {
 	return nil, nil
 }
 
+// elfTablesFit reports whether the program header table, the section
+// header table and the section name table that the ELF header of ra
+// declares lie within its size bytes. debug/elf allocates what the header
+// claims (up to 10 MB at a time) before finding out that the file is
+// shorter; this check keeps a corrupt header cheap.
+func elfTablesFit(ra io.ReaderAt, size int64) bool {
+	var h [64]byte
+	if n, _ := ra.ReadAt(h[:], 0); n < 52 {
+		return false
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if h[elf.EI_DATA] == byte(elf.ELFDATA2MSB) {
+		bo = binary.BigEndian
+	}
+	is64 := h[elf.EI_CLASS] == byte(elf.ELFCLASS64)
+	var phoff, shoff uint64
+	var rest []byte // phentsize, phnum, shentsize, shnum, shstrndx
+	if is64 {
+		phoff, shoff, rest = bo.Uint64(h[32:]), bo.Uint64(h[40:]), h[54:64]
+	} else {
+		phoff, shoff, rest = uint64(bo.Uint32(h[28:])), uint64(bo.Uint32(h[32:])), h[42:52]
+	}
+	phentsize, phnum := uint64(bo.Uint16(rest[0:])), uint64(bo.Uint16(rest[2:]))
+	shentsize, shnum, shstrndx := uint64(bo.Uint16(rest[4:])), uint64(bo.Uint16(rest[6:])), uint64(bo.Uint16(rest[8:]))
+	fits := func(off, n uint64) bool {
+		return off <= uint64(size) && n <= uint64(size)-off
+	}
+	if !fits(phoff, phnum*phentsize) || shoff == 0 {
+		return shoff == 0 && fits(phoff, phnum*phentsize)
+	}
+	// sectionField reads a field of section header i at offset off64
+	// (ELF64) or off32 (ELF32); wide fields are 8 bytes in ELF64.
+	sectionField := func(i, off64, off32 uint64, wide bool) (uint64, bool) {
+		if shentsize < 40 {
+			return 0, false
+		}
+		var b [8]byte
+		switch {
+		case is64 && wide:
+			if _, err := ra.ReadAt(b[:8], int64(shoff+i*shentsize+off64)); err != nil {
+				return 0, false
+			}
+			return bo.Uint64(b[:]), true
+		case is64:
+			if _, err := ra.ReadAt(b[:4], int64(shoff+i*shentsize+off64)); err != nil {
+				return 0, false
+			}
+		default:
+			if _, err := ra.ReadAt(b[:4], int64(shoff+i*shentsize+off32)); err != nil {
+				return 0, false
+			}
+		}
+		return uint64(bo.Uint32(b[:])), true
+	}
+	if !fits(shoff, shentsize) {
+		return false
+	}
+	if shnum == 0 { // extended numbering: the count is section 0's size
+		n, ok := sectionField(0, 32, 20, true)
+		if !ok {
+			return false
+		}
+		shnum = n
+	}
+	if shnum > uint64(size) || !fits(shoff, shnum*shentsize) {
+		return false
+	}
+	if shstrndx == uint16max { // SHN_XINDEX: the index is section 0's link
+		n, ok := sectionField(0, 40, 24, false)
+		if !ok {
+			return false
+		}
+		shstrndx = n
+	}
+	if shstrndx >= shnum {
+		return shnum == 0
+	}
+	off, ok1 := sectionField(shstrndx, 24, 16, true)
+	n, ok2 := sectionField(shstrndx, 32, 20, true)
+	return ok1 && ok2 && fits(off, n)
+}
+
+const uint16max = 0xffff
+
 // machoSection returns the __DATA,.dep-v0 section of f, or nil.
 func machoSection(f *macho.File) (io.Reader, error) {
 	for _, s := range f.Sections {
@@ -371,16 +459,33 @@ func limited(r io.Reader) (io.Reader, error) {
 	return bytes.NewReader(data), nil
 }
 
+// inputSize returns the size of in's content: the reader's own when it
+// knows it, else the file's metadata.
+func inputSize(in *plugins.Input) int64 {
+	switch r := in.Reader.(type) {
+	case interface{ Size() int64 }:
+		return r.Size()
+	case *os.File:
+		if fi, err := r.Stat(); err == nil {
+			return fi.Size()
+		}
+	}
+	if in.Info != nil {
+		return in.Info.Size()
+	}
+	return maxSize
+}
+
 // readerAt returns random access to in's content: the Reader itself when it
 // supports it (an *os.File does), else a temporary copy of at most limit
-// bytes. The cleanup function removes the copy.
-func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, func(), error) {
+// bytes, and the content's size. The cleanup function removes the copy.
+func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, int64, func(), error) {
 	if ra, ok := in.Reader.(io.ReaderAt); ok {
-		return ra, func() {}, nil
+		return ra, inputSize(in), func() {}, nil
 	}
 	tmp, err := os.CreateTemp("", "shipgate-cargoauditable-*")
 	if err != nil {
-		return nil, nil, fmt.Errorf("temporary copy: %w", err)
+		return nil, 0, nil, fmt.Errorf("temporary copy: %w", err)
 	}
 	cleanup := func() {
 		tmp.Close()
@@ -389,11 +494,11 @@ func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, func(), error) {
 	n, err := io.Copy(tmp, io.LimitReader(in.Reader, limit+1))
 	if err != nil {
 		cleanup()
-		return nil, nil, fmt.Errorf("copy to temporary file: %w", err)
+		return nil, 0, nil, fmt.Errorf("copy to temporary file: %w", err)
 	}
 	if n > limit {
 		cleanup()
-		return nil, nil, fmt.Errorf("file larger than %d bytes", limit)
+		return nil, 0, nil, fmt.Errorf("file larger than %d bytes", limit)
 	}
-	return tmp, cleanup, nil
+	return tmp, n, cleanup, nil
 }

@@ -1,0 +1,19 @@
+package cargoauditable_test
+
+import (
+	"testing"
+
+	"github.com/shipgate/shipgate/plugins/deps"
+	"github.com/shipgate/shipgate/plugins/deps/cargoauditable"
+)
+
+// TestRegistered checks that the deps stage (which the image stage reuses)
+// runs this analyzer.
+func TestRegistered(t *testing.T) {
+	for _, a := range deps.Analyzers() {
+		if a.Name() == cargoauditable.Name {
+			return
+		}
+	}
+	t.Errorf("%s is not in deps.Analyzers()", cargoauditable.Name)
+}
