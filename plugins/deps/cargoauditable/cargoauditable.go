@@ -29,7 +29,9 @@
 // an executable without the section (a Go or C program), gives an empty
 // result, never an error: only audit data that is present and cannot be read
 // is an error. The compressed section is capped at maxCompressed bytes and
-// its decompressed JSON at maxJSON bytes (zip-bomb safe).
+// its decompressed JSON at maxJSON bytes (zip-bomb safe); an ELF header
+// whose tables lie beyond the end of the file is not handed to debug/elf.
+// WebAssembly modules (custom section .dep-v0) are not read.
 package cargoauditable
 
 import (
@@ -47,6 +49,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/shipgate/shipgate/internal/purls"
@@ -217,7 +220,7 @@ func packages(file string, vi *versionInfo) *plugins.Result {
 			// union of their dependencies, the closest relationship.
 			q := &res.Packages[j]
 			for _, r := range deps {
-				if !containsStr(q.DependsOn, r) {
+				if !slices.Contains(q.DependsOn, r) {
 					q.DependsOn = append(q.DependsOn, r)
 				}
 			}
@@ -253,15 +256,6 @@ func packages(file string, vi *versionInfo) *plugins.Result {
 		res.Packages = append(res.Packages, pkg)
 	}
 	return res
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // decompress inflates the zlib stream read from r, refusing more than

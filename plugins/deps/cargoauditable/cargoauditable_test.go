@@ -445,3 +445,54 @@ func buildFat(m []byte) []byte {
 	b.Write(m)
 	return b.Bytes()
 }
+
+// TestELFTablesFit checks the header sanity check on real files and on
+// headers whose tables lie beyond the end of the file.
+func TestELFTablesFit(t *testing.T) {
+	hello := readFile(t, "testdata/hello-auditable")
+	i386 := readFile(t, "testdata/mytool-i386")
+	// patch returns a copy of b with v written at off (little-endian, n bytes).
+	patch := func(b []byte, off, n int, v uint64) []byte {
+		c := append([]byte(nil), b...)
+		for i := 0; i < n; i++ {
+			c[off+i] = byte(v >> (8 * i))
+		}
+		return c
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"ELF64", hello, true},
+		{"ELF32", i386, true},
+		{"no section headers", patch(patch(hello, 40, 8, 0), 60, 2, 0), true},
+		{"phnum beyond the file", patch(hello, 56, 2, 0xffff), false},
+		{"shoff beyond the file", patch(hello, 40, 8, 1<<40), false},
+		{"shnum beyond the file", patch(hello, 60, 2, 0xffff), false},
+		{"shstrndx out of range", patch(hello, 62, 2, 0xfff0), false},
+		{"ELF32 shnum beyond the file", patch(i386, 48, 2, 0xffff), false},
+		{"short", hello[:40], false},
+	}
+	for _, tt := range tests {
+		if got := elfTablesFit(bytes.NewReader(tt.data), int64(len(tt.data))); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+		if !tt.want {
+			if res, err := plugintest.AnalyzeBytes(New(), "x", tt.data); err != nil || len(res.Packages) != 0 {
+				t.Errorf("%s: %v %v", tt.name, res, err)
+			}
+		}
+	}
+	// Extended numbering: e_shnum 0, the count in section 0's sh_size.
+	shoff := int(binary.LittleEndian.Uint64(hello[40:]))
+	shnum := uint64(binary.LittleEndian.Uint16(hello[60:]))
+	ext := patch(patch(hello, 60, 2, 0), shoff+32, 8, shnum)
+	if !elfTablesFit(bytes.NewReader(ext), int64(len(ext))) {
+		t.Error("extended section numbering rejected")
+	}
+	ext = patch(ext, shoff+32, 8, 1<<40)
+	if elfTablesFit(bytes.NewReader(ext), int64(len(ext))) {
+		t.Error("huge extended section count accepted")
+	}
+}
