@@ -1,21 +1,45 @@
 // Package gosec runs gosec's Go security rules (github.com/securego/gosec/v2
-// v2.30.0, used as a library) on Go source files, one file at a time.
+// v2.30.0, used as a library) on Go source, in one of two modes, chosen per
+// Go module.
 //
-// Mode. The engine hands analyzers one file at a time and a static binary
-// cannot rely on the `go` command being present, so this analyzer runs
-// gosec's "syntax" mode only (ModeSyntax, recorded in every finding's
-// Analyzer name as "gosec/syntax"): each file is parsed with go/parser,
-// type-checked alone with a tolerant importer (every import resolves to an
-// empty fake package named after its path; type errors are ignored), wrapped
-// in a packages.Package and given to gosec's CheckRules. No `go` command runs
-// and nothing is loaded from the network or the module cache.
+// Full mode (ModeFull, findings' Analyzer "gosec/full"): for each go.mod in
+// the scanned tree, that module's packages ("./..." from the go.mod's
+// directory) are loaded once with golang.org/x/tools/go/packages, that is by
+// the `go` command, type-checked against their real dependencies, and given
+// to gosec's AST rules and to its SSA analyzers (G115, G602, the taint
+// analyses G701-G710, ...), exactly as `gosec ./...` would. The go command
+// runs offline and without side effects on the module: GOFLAGS=-mod=readonly
+// (-mod=vendor when vendor/modules.txt exists) -buildvcs=false, GOPROXY=off,
+// GOWORK=off, GOTOOLCHAIN=local, CGO_ENABLED=0; a module whose dependencies
+// are not in the module cache fails fast. It is bounded by the scan's context
+// and Options.Timeout (cancellation kills the go processes). It needs the
+// tree on disk (Options.Root) and a `go` command on PATH.
 //
-// What that loses compared with `gosec ./...` (Analyzer.Process plus the
-// SSA analyzers): the rules that need SSA or complete type information:
+// Syntax mode (ModeSyntax, Analyzer "gosec/syntax"): each file is parsed
+// with go/parser, type-checked alone with a tolerant importer (every import
+// resolves to an empty fake package named after its path; type errors are
+// ignored), wrapped in a packages.Package and given to gosec's CheckRules.
+// No `go` command runs and nothing is loaded from the network or the module
+// cache. It loses the rules that need SSA or complete type information:
 // G104 (unchecked errors), G110 (decompression bomb), G115 (integer overflow
 // conversion), G305 (zip traversal), G602 (slice bounds) and the taint
 // analyses G701-G710; rules that look at a value's type through another
 // package (for example a *tls.Config built in another file) see less.
+//
+// Which mode runs (Options.Mode): ModeSyntax always runs syntax mode.
+// ModeAuto (the default) runs full mode for the files of every module whose
+// go.mod is in the tree when Options.Root is set and `go` is on PATH, and
+// syntax mode otherwise. ModeFull is ModeAuto that says so when it cannot: a
+// go.mod is then reported as an error ("full mode unavailable: ...") and its
+// module scanned in syntax mode. In either, a module whose loading fails (an
+// uncached dependency, a go directive newer than the toolchain, a timeout)
+// falls back to syntax mode with the reason recorded as an error of the
+// analyzer against its go.mod, and so do the files of a package that does not
+// load or type-check. Files of a module the go command does not build (other
+// GOOS or build tags, directories starting with _ or ., cgo files) and loose
+// files outside any module get syntax mode. Every file gets exactly one mode:
+// findings are never reported twice. Each finding's Analyzer field says the
+// mode that produced it.
 //
 // Files: *.go files, except _test.go files (Options.Tests to include them),
 // files under vendor/ or testdata/ directories, and generated files (the
@@ -29,7 +53,8 @@
 // the secrets analyzer covers it with redaction. Findings carry no snippet,
 // because gosec's code excerpts may contain secrets; the fingerprint is the
 // sha256 of rule, path and the whitespace-normalised source of the flagged
-// lines, so it survives the code moving to another line.
+// lines, so it survives the code moving to another line and is the same in
+// both modes.
 package gosec
 
 import (
@@ -45,10 +70,13 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	gosec "github.com/securego/gosec/v2"
+	"github.com/securego/gosec/v2/analyzers"
 	"github.com/securego/gosec/v2/issue"
 	gosecrules "github.com/securego/gosec/v2/rules"
 	"golang.org/x/tools/go/packages"
@@ -61,9 +89,37 @@ import (
 // Name is the analyzer's id.
 const Name = "gosec"
 
-// ModeSyntax is the mode this analyzer runs: gosec's CheckRules on one
-// tolerantly type-checked file.
-const ModeSyntax = "syntax"
+// Mode selects how gosec runs (see the package documentation).
+type Mode string
+
+// The modes.
+const (
+	// ModeAuto runs full mode where it can and syntax mode elsewhere.
+	ModeAuto Mode = "auto"
+	// ModeFull runs full mode for every module in the tree and reports an
+	// error for each module where it cannot (which then gets syntax mode).
+	ModeFull Mode = "full"
+	// ModeSyntax runs gosec's CheckRules on each tolerantly type-checked
+	// file, without the go command.
+	ModeSyntax Mode = "syntax"
+)
+
+// Modes lists the valid modes, for flag help.
+var Modes = []Mode{ModeAuto, ModeFull, ModeSyntax}
+
+// ParseMode returns the Mode named s ("" is ModeAuto).
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "":
+		return ModeAuto, nil
+	case ModeAuto, ModeFull, ModeSyntax:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown gosec mode %q (want auto, full or syntax)", s)
+}
+
+// DefaultTimeout bounds the loading of one module in full mode.
+const DefaultTimeout = 5 * time.Minute
 
 // DefaultMaxSize is the largest Go file scanned by default.
 const DefaultMaxSize = 4 << 20
@@ -80,6 +136,17 @@ type Options struct {
 	MaxSize int64
 	// Exclude lists further gosec rule ids not to run.
 	Exclude []string
+	// Mode is ModeAuto (when empty), ModeFull or ModeSyntax.
+	Mode Mode
+	// Root is the directory on disk of the tree the engine walks (its fs.FS
+	// root). Full mode needs it; without it only syntax mode runs.
+	Root string
+	// Skip repeats the engine's skip globs (engine.Options.Skip): full mode
+	// loads whole modules and drops the findings in files they match.
+	Skip []string
+	// Timeout bounds the loading of one module in full mode
+	// (DefaultTimeout when 0); a module that takes longer gets syntax mode.
+	Timeout time.Duration
 }
 
 // Analyzer runs gosec on Go files.
@@ -87,6 +154,11 @@ type Analyzer struct {
 	opts     Options
 	builders map[string]gosec.RuleBuilder
 	supp     map[string]bool
+	// ssa and ssaSupp are gosec's SSA analyzers, run in full mode.
+	ssa     map[string]analyzers.AnalyzerDefinition
+	ssaSupp map[string]bool
+	// goCmd is the go command, "" when there is none.
+	goCmd string
 }
 
 // New returns the gosec analyzer with default options.
@@ -100,7 +172,35 @@ func NewWith(opts Options) *Analyzer {
 	excl := append(append([]string(nil), Disabled...), opts.Exclude...)
 	rl := gosecrules.Generate(false, gosecrules.NewRuleFilter(true, excl...))
 	b, s := rl.RulesInfo()
-	return &Analyzer{opts: opts, builders: b, supp: s}
+	al := analyzers.Generate(false, analyzers.NewAnalyzerFilter(true, excl...))
+	ab, as := al.AnalyzersInfo()
+	if opts.Mode == "" {
+		opts.Mode = ModeAuto
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	a := &Analyzer{opts: opts, builders: b, supp: s, ssa: ab, ssaSupp: as}
+	if opts.Mode != ModeSyntax {
+		// Looked up once: FileRequired must be cheap and consistent.
+		a.goCmd, _ = exec.LookPath("go")
+	}
+	return a
+}
+
+// Mode returns the configured mode.
+func (a *Analyzer) Mode() Mode { return a.opts.Mode }
+
+// fullWanted reports whether modules are handed to full mode: their go.mod
+// is claimed and their files wait for it.
+func (a *Analyzer) fullWanted() bool {
+	switch a.opts.Mode {
+	case ModeFull:
+		return true
+	case ModeAuto:
+		return a.goCmd != "" && a.opts.Root != ""
+	}
+	return false
 }
 
 // Name implements plugins.Analyzer.
@@ -110,20 +210,30 @@ func (*Analyzer) Name() string { return Name }
 func (*Analyzer) Stage() string { return report.StageCode }
 
 // FileRequired claims *.go files outside vendor/ and testdata/, and
-// _test.go files only when Options.Tests is set.
+// _test.go files only when Options.Tests is set; when full mode is wanted,
+// also the go.mod files outside vendor/ and testdata/.
 func (a *Analyzer) FileRequired(path string, _ fs.FileInfo) bool {
+	if plugins.HasBase(path, "go.mod") {
+		return a.fullWanted() && !inExcludedDir(path)
+	}
 	if !strings.HasSuffix(path, ".go") {
 		return false
 	}
 	if !a.opts.Tests && strings.HasSuffix(path, "_test.go") {
 		return false
 	}
+	return !inExcludedDir(path)
+}
+
+// inExcludedDir reports whether path is below a vendor or testdata
+// directory.
+func inExcludedDir(path string) bool {
 	for _, dir := range strings.Split(plugins.Dir(path), "/") {
 		if dir == "vendor" || dir == "testdata" {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // Rules returns the metadata of the gosec rules this analyzer runs.
@@ -134,6 +244,9 @@ func (a *Analyzer) Rules() []rules.Rule {
 		if _, ok := a.builders[id]; !ok {
 			continue
 		}
+		out = append(out, ruleFor(id, def.Description, ""))
+	}
+	for id, def := range a.ssa {
 		out = append(out, ruleFor(id, def.Description, ""))
 	}
 	sortRules(out)
@@ -163,44 +276,66 @@ func ruleFor(id, title, severity string) rules.Rule {
 // reads code excerpts from disk by file name, which must never happen here.
 const virtualPrefix = "\x00shipgate/"
 
-// Analyze implements plugins.Analyzer.
+// Analyze implements plugins.Analyzer. A go.mod runs full mode over its
+// module; a .go file of such a module is left to it; any other .go file is
+// scanned in syntax mode.
 func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, a.opts.MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", in.Path, err)
+	if plugins.HasBase(in.Path, "go.mod") {
+		return a.analyzeModule(ctx, in)
 	}
-	if int64(len(data)) > a.opts.MaxSize {
-		return nil, plugins.Errorf(in.Path, 0, "file larger than %d bytes, not scanned", a.opts.MaxSize)
+	if a.fullWanted() && a.moduleOf(in.FS, in.Path) != "" {
+		return &plugins.Result{}, nil
+	}
+	return a.analyzeFile(ctx, in.Path, in.Reader)
+}
+
+// analyzeFile scans one Go file in syntax mode.
+func (a *Analyzer) analyzeFile(ctx context.Context, path string, r io.Reader) (*plugins.Result, error) {
+	data, err := a.readSource(r, path)
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	res := &plugins.Result{}
 
 	fset := token.NewFileSet()
-	file, perr := parser.ParseFile(fset, virtualPrefix+in.Path, data, parser.ParseComments)
+	file, perr := parser.ParseFile(fset, virtualPrefix+path, data, parser.ParseComments)
 	if file == nil || perr != nil && (!file.Package.IsValid() || len(file.Decls) == 0) {
-		return nil, &plugins.ParseError{Path: in.Path, Line: errLine(perr), Err: fmt.Errorf("parse Go: %w", perr)}
+		return nil, &plugins.ParseError{Path: path, Line: errLine(perr), Err: fmt.Errorf("parse Go: %w", perr)}
 	}
 	if ast.IsGenerated(file) {
 		return res, nil
 	}
 	if perr != nil {
 		// Keep going on the partial tree, and say so.
-		res.Errors = append(res.Errors, report.FileError{Path: in.Path, Line: errLine(perr), Message: "parse Go: " + stripPrefix(perr.Error())})
+		res.Errors = append(res.Errors, report.FileError{Path: path, Line: errLine(perr), Message: "parse Go: " + stripPrefix(perr.Error())})
 	}
 
 	issues, err := a.check(fset, file)
 	if err != nil {
-		return res, fmt.Errorf("gosec %s: %w", in.Path, err)
+		return res, fmt.Errorf("gosec %s: %w", path, err)
 	}
 	lines := bytes.Split(data, []byte("\n"))
 	dedup := rules.Dedup{}
 	for _, is := range issues {
-		res.Findings = append(res.Findings, toFinding(is, in.Path, lines, dedup))
+		res.Findings = append(res.Findings, toFinding(is, ModeSyntax, path, lines, dedup))
 	}
 	return res, nil
+}
+
+// readSource reads a Go file of at most Options.MaxSize bytes, without a
+// UTF-8 byte order mark.
+func (a *Analyzer) readSource(r io.Reader, path string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, a.opts.MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > a.opts.MaxSize {
+		return nil, plugins.Errorf(path, 0, "file larger than %d bytes, not scanned", a.opts.MaxSize)
+	}
+	return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), nil
 }
 
 // check type-checks file alone and runs gosec's syntax rules on it. A panic
@@ -414,7 +549,7 @@ func severity(s issue.Score) string {
 }
 
 // toFinding converts a gosec issue into a finding at path.
-func toFinding(is *issue.Issue, path string, lines [][]byte, dedup rules.Dedup) report.Finding {
+func toFinding(is *issue.Issue, mode Mode, path string, lines [][]byte, dedup rules.Dedup) report.Finding {
 	line, endLine := parseLines(is.Line)
 	col, _ := strconv.Atoi(is.Col)
 	r := ruleFor(is.RuleID, "", severity(is.Severity))
@@ -424,7 +559,7 @@ func toFinding(is *issue.Issue, path string, lines [][]byte, dedup rules.Dedup) 
 	}
 	msg := fmt.Sprintf("%s (gosec %s, confidence %s)", is.What, is.RuleID, is.Confidence)
 	stable := dedup.Key(is.RuleID, normalized(lines, line, endLine))
-	f := r.Finding(Name+"/"+ModeSyntax, path, line, col, msg, "", stable)
+	f := r.Finding(Name+"/"+string(mode), path, line, col, msg, "", stable)
 	if endLine > line {
 		f.Location.EndLine = endLine
 	}

@@ -1,0 +1,3 @@
+module example.com/fullmod
+
+go 1.22
