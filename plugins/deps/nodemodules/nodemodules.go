@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/shipgate/shipgate/internal/purls"
@@ -47,21 +48,50 @@ func (*Analyzer) Name() string { return Name }
 func (*Analyzer) Stage() string { return report.StageDeps }
 
 // FileRequired claims node_modules/<name>/package.json and
-// node_modules/@scope/<name>/package.json.
+// node_modules/@scope/<name>/package.json where the path below the first
+// node_modules directory is an installed layout: packages nested in
+// packages' node_modules (npm, yarn), pnpm's node_modules/.pnpm/<id>/
+// store. A package.json a package ships among its own files (a test
+// fixture such as node_modules/pkg/test/fixture/node_modules/x) is not an
+// installed package and is not claimed, as npm would not load it either.
 func (*Analyzer) FileRequired(path string, _ fs.FileInfo) bool {
 	dir, ok := strings.CutSuffix(path, "/package.json")
 	if !ok {
 		return false
 	}
 	parts := strings.Split(dir, "/")
-	n := len(parts)
-	switch {
-	case n >= 2 && parts[n-2] == "node_modules":
-		return !strings.HasPrefix(parts[n-1], "@") && !strings.HasPrefix(parts[n-1], ".")
-	case n >= 3 && parts[n-3] == "node_modules":
-		return strings.HasPrefix(parts[n-2], "@") && len(parts[n-2]) > 1
+	first := slices.Index(parts, "node_modules")
+	return first >= 0 && installedLayout(parts[first:])
+}
+
+// installedLayout reports whether parts (starting at a node_modules
+// directory) is a chain of node_modules/[@scope/]name, with pnpm's
+// node_modules/.pnpm/<id>/ store in between, ending at a package.
+func installedLayout(parts []string) bool {
+	for len(parts) > 0 {
+		if parts[0] != "node_modules" || len(parts) < 2 {
+			return false
+		}
+		parts = parts[1:]
+		if parts[0] == ".pnpm" {
+			if len(parts) < 3 {
+				return false
+			}
+			parts = parts[2:] // .pnpm/<id>, then node_modules again
+			continue
+		}
+		if strings.HasPrefix(parts[0], "@") {
+			if len(parts[0]) == 1 || len(parts) < 2 {
+				return false
+			}
+			parts = parts[1:]
+		}
+		if name := parts[0]; name == "" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "@") {
+			return false
+		}
+		parts = parts[1:]
 	}
-	return false
+	return true
 }
 
 type manifest struct {

@@ -91,6 +91,14 @@ func TestFileRequired(t *testing.T) {
 		"node_modules/.bin/package.json":                     false,
 		"node_modules/a/package.json.bak":                    false,
 		"node_modules/@/a/package.json":                      false,
+		// Files a package ships (test fixtures), not installed packages.
+		"app/node_modules/@parcel/core/test/fixture/node_modules/foo/package.json":                               false,
+		"node_modules/a/test/fixtures/has-foo/node_modules/foo/package.json":                                     false,
+		"node_modules/r/test/fixture/node_modules/.pnpm/source-pnpm@1.0.0/node_modules/source-pnpm/package.json": false,
+		"node_modules/.pnpm/@s+a@1/node_modules/@s/a/package.json":                                               true,
+		"node_modules/.pnpm/a@1/node_modules/a/node_modules/b/package.json":                                      true,
+		"fixtures/node_modules/a/package.json":                                                                   true,
+		"node_modules/.pnpm/package.json":                                                                        false,
 	} {
 		if got := a.FileRequired(path, nil); got != want {
 			t.Errorf("FileRequired(%q) = %v", path, got)
