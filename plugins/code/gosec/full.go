@@ -205,9 +205,10 @@ func (a *Analyzer) runFull(ctx context.Context, fsys fs.FS, modDir string) (*ful
 			if len(pkg.Errors) > 0 || pkg.IllTyped || pkg.Types == nil {
 				msg := "no type information"
 				if len(pkg.Errors) > 0 {
-					msg = a.trimRoot(firstError(pkg.Errors).Error())
+					msg = a.trimRoot(firstError(pkg).Error())
 				}
-				fr.failed = append(fr.failed, failure{pkg.ID, msg})
+				msg, _, _ = strings.Cut(msg, "\n")
+				fr.failed = append(fr.failed, failure{pkg.ID, strings.TrimSuffix(msg, "; to add:")})
 				continue
 			}
 			issues, err := a.checkPackage(pkg)
@@ -480,13 +481,21 @@ func (a *Analyzer) skipped(p string) bool {
 	return false
 }
 
-// firstError returns the most telling of a package's errors: a go command
-// (list) error explains the type errors that follow from it.
-func firstError(errs []packages.Error) packages.Error {
-	for _, e := range errs {
-		if e.Kind == packages.ListError {
-			return e
+// firstError returns the most telling error of a package: a go command
+// (list) error of the package or of one of its dependencies explains the
+// type errors that follow from it ("could not import").
+func firstError(pkg *packages.Package) packages.Error {
+	var found *packages.Error
+	packages.Visit([]*packages.Package{pkg}, func(p *packages.Package) bool {
+		for i := range p.Errors {
+			if found == nil && p.Errors[i].Kind == packages.ListError {
+				found = &p.Errors[i]
+			}
 		}
+		return found == nil
+	}, nil)
+	if found != nil {
+		return *found
 	}
-	return errs[0]
+	return pkg.Errors[0]
 }
