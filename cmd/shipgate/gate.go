@@ -115,11 +115,12 @@ func (a *app) decide(ctx context.Context, cmd *cobra.Command, rep *report.Report
 	if r.cacheDir != "" {
 		cache = filepath.Join(r.cacheDir, "wazero")
 	}
-	// Reactor and command modules run in a child process (shipgate
-	// re-executed as its hidden policy worker) that is killed at the
-	// deadline: measured 1.6-2x faster than in-process evaluation with
-	// wazero's interruption checks, with a deadline overshoot of ~1 ms.
-	eng, err := policy.NewEngine(ctx, policy.Options{CacheDir: cache, Timeout: timeout, MemoryLimit: memory << 20, Isolation: policy.IsolationProcess})
+	// Policies run in process: the engine rewrites each module with cheap
+	// fuel checks (internal/policy/instrument.go) that stop it at the
+	// deadline at nearly the unchecked speed, which is faster than the
+	// child-process worker (policy.IsolationProcess: process start and a
+	// cold module load on every evaluation).
+	eng, err := policy.NewEngine(ctx, policy.Options{CacheDir: cache, Timeout: timeout, MemoryLimit: memory << 20})
 	if err != nil {
 		return gate.Verdict{}, &exitError{code: gate.ExitError, err: fmt.Errorf("policy engine: %w", err)}
 	}

@@ -257,7 +257,7 @@ func (p *Policy) instantiateAndCall(ctx context.Context, cfg wazero.ModuleConfig
 	var mod api.Module
 	var err error
 	if p.Info.Shape == ShapeCommand {
-		mod, err = p.engine.rt.InstantiateModule(ctx, p.compiled, cfg.WithStdin(bytes.NewReader(doc)))
+		mod, err = p.rt.InstantiateModule(ctx, p.compiled, cfg.WithStdin(bytes.NewReader(doc)))
 		var exit *sys.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 0 {
 			err = nil
@@ -267,7 +267,7 @@ func (p *Policy) instantiateAndCall(ctx context.Context, cfg wazero.ModuleConfig
 			err = &Error{Policy: p.Name, Outcome: OutcomeAbort, Err: fmt.Errorf("decision exceeds the %d-byte output limit", p.engine.opts.MaxOutput)}
 		}
 	} else {
-		mod, err = p.engine.rt.InstantiateModule(ctx, p.compiled, cfg.WithStartFunctions())
+		mod, err = p.rt.InstantiateModule(ctx, p.compiled, cfg.WithStartFunctions())
 		if err == nil {
 			out, err = p.callReactor(ctx, mod, doc, fn)
 		}

@@ -101,6 +101,7 @@ type opaModule struct {
 type opaEval struct {
 	policy   *Policy
 	mod      api.Module
+	fns      map[string]api.Function // the instance's cached exports
 	start    time.Time
 	logs     *capWriter
 	builtins map[int32]opaBuiltinSpec
@@ -115,13 +116,13 @@ type opaAbortError struct{ msg string }
 func (e *opaAbortError) Error() string { return "opa_abort: " + e.msg }
 
 // ensureOPAHost instantiates the shipgate_opa host module once per engine.
-func (e *Engine) ensureOPAHost(ctx context.Context) error {
+func (e *Engine) ensureOPAHost(ctx context.Context, rt wazero.Runtime) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.rt.Module(opaHostModule) != nil {
+	if rt.Module(opaHostModule) != nil {
 		return nil
 	}
-	b := e.rt.NewHostModuleBuilder(opaHostModule)
+	b := rt.NewHostModuleBuilder(opaHostModule)
 	for _, f := range opaHostFuncs {
 		params := make([]api.ValueType, f.params)
 		for i := range params {
@@ -207,7 +208,7 @@ func glueModule(minPages, maxPages uint32) []byte {
 func (p *Policy) loadOPA(ctx context.Context) error {
 	e := p.engine
 	fail := func(err error) error { return &Error{Policy: p.Name, Outcome: OutcomeError, Err: err} }
-	if err := e.ensureOPAHost(ctx); err != nil {
+	if err := e.ensureOPAHost(ctx, p.rt); err != nil {
 		return fail(err)
 	}
 	limit := uint32(e.opts.MemoryLimit / wasmPage)
@@ -223,13 +224,13 @@ func (p *Policy) loadOPA(ctx context.Context) error {
 	if minPages > maxPages {
 		return fail(fmt.Errorf("OPA module needs %d pages of memory at start, over the limit of %d", minPages, maxPages))
 	}
-	glue, err := e.rt.CompileModule(ctx, glueModule(minPages, maxPages))
+	glue, err := p.rt.CompileModule(ctx, glueModule(minPages, maxPages))
 	if err != nil {
 		return fail(fmt.Errorf("compile OPA memory module: %w", err))
 	}
 	om := &opaModule{glue: glue, entrypoints: map[string]int32{}, builtins: map[int32]opaBuiltinSpec{}}
 	p.opa = om
-	for _, fn := range []string{"opa_eval", "opa_malloc", "opa_json_parse", "opa_json_dump", "opa_heap_ptr_get", "builtins", "entrypoints"} {
+	for _, fn := range []string{"opa_malloc", "opa_json_parse", "opa_json_dump", "opa_heap_ptr_get", "opa_heap_ptr_set", "opa_eval_ctx_new", "opa_eval_ctx_set_input", "opa_eval_ctx_set_data", "opa_eval_ctx_set_entrypoint", "opa_eval_ctx_get_result", "eval", "builtins", "entrypoints"} {
 		if p.compiled.ExportedFunctions()[fn] == nil {
 			return fail(fmt.Errorf("OPA module lacks the export %s (OPA wasm ABI 1.2 or later is required: rebuild with a recent opa)", fn))
 		}
@@ -324,6 +325,10 @@ func opaMapExport(ctx context.Context, st *opaEval, fn string) (map[string]int32
 type opaInstance struct {
 	glue, mod           api.Module
 	dataAddr, inputAddr uint32
+	// fns caches the exports called: wazero's ExportedFunction allocates a
+	// new call engine with a 10 KiB stack each time, which on a 1 MB report
+	// (thousands of host builtin calls) was most of the garbage.
+	fns map[string]api.Function
 }
 
 func (in *opaInstance) close(ctx context.Context) {
@@ -361,8 +366,7 @@ func (om *opaModule) put(ctx context.Context, in *opaInstance) {
 // instantiateOPA instantiates the glue and the OPA module and parses the
 // (empty) data document.
 func (p *Policy) instantiateOPA(ctx context.Context, st *opaEval) (*opaInstance, error) {
-	e := p.engine
-	glue, err := e.rt.InstantiateModule(ctx, p.opa.glue, wazero.NewModuleConfig().WithName(""))
+	glue, err := p.rt.InstantiateModule(ctx, p.opa.glue, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
 		return nil, fmt.Errorf("instantiate OPA memory module: %w", err)
 	}
@@ -372,13 +376,13 @@ func (p *Policy) instantiateOPA(ctx context.Context, st *opaEval) (*opaInstance,
 		}
 		return nil
 	})
-	mod, err := e.rt.InstantiateModule(rctx, p.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	mod, err := p.rt.InstantiateModule(rctx, p.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		_ = glue.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	inst := &opaInstance{glue: glue, mod: mod}
-	st.mod = mod
+	inst := &opaInstance{glue: glue, mod: mod, fns: map[string]api.Function{}}
+	st.mod, st.fns = mod, inst.fns
 	if inst.dataAddr, err = st.parseJSON(ctx, []byte("{}")); err != nil {
 		inst.close(ctx)
 		return nil, fmt.Errorf("set data: %w", err)
@@ -418,7 +422,7 @@ func (p *Policy) withOPAInstance(ctx context.Context, in Input, f func(ctx conte
 		inst, err = p.instantiateOPA(ctx, st)
 	}
 	if err == nil {
-		st.mod = inst.mod
+		st.mod, st.fns = inst.mod, inst.fns
 		err = f(ctx, st, inst)
 	}
 	if st.logs.truncated {
@@ -468,25 +472,32 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 	}
 	d := report.Decision{Deny: []report.Violation{}, Warn: []report.Violation{}}
 	err = p.withOPAInstance(ctx, in, func(ctx context.Context, st *opaEval, inst *opaInstance) error {
-		dataAddr, inputAddr := inst.dataAddr, inst.inputAddr
 		n := 0
 		for _, part := range doc {
 			n += len(part)
 		}
-		if err := st.write(inputAddr, n, doc...); err != nil {
+		if err := st.write(inst.inputAddr, n, doc...); err != nil {
 			return err
 		}
-		heap := inputAddr + uint32(n)
+		// The input is parsed once for both entrypoints (opa_eval would
+		// parse it on each call): opa_json_parse, then OPA's eval context
+		// API; the heap starts after the input text.
+		if err := st.call0(ctx, "opa_heap_ptr_set", uint64(inst.inputAddr)+uint64(n)); err != nil {
+			return err
+		}
+		input, err := st.call(ctx, "opa_json_parse", uint64(inst.inputAddr), uint64(n))
+		if err != nil {
+			return err
+		}
+		if input == 0 {
+			return &Error{Policy: p.Name, Outcome: OutcomeError, Err: errors.New("opa_json_parse failed on the input document")}
+		}
 		for _, kind := range []string{"deny", "warn"} {
 			id, ok := p.opa.entrypoints[pkg+"/"+kind]
 			if !ok {
 				continue
 			}
-			addr, err := st.call(ctx, "opa_eval", 0, uint64(id), uint64(dataAddr), uint64(inputAddr), uint64(n), uint64(heap), 0)
-			if err != nil {
-				return err
-			}
-			raw, err := st.cString(uint32(addr), p.engine.opts.MaxOutput)
+			raw, err := st.evalEntrypoint(ctx, id, inst.dataAddr, uint32(input))
 			if err != nil {
 				return err
 			}
@@ -503,6 +514,33 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 		return nil
 	})
 	return d, err
+}
+
+// evalEntrypoint evaluates one entrypoint on a parsed input and returns its
+// result set as JSON.
+func (st *opaEval) evalEntrypoint(ctx context.Context, id int32, data, input uint32) ([]byte, error) {
+	ectx, err := st.call(ctx, "opa_eval_ctx_new")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		fn  string
+		arg uint64
+	}{{"opa_eval_ctx_set_input", uint64(input)}, {"opa_eval_ctx_set_data", uint64(data)}, {"opa_eval_ctx_set_entrypoint", uint64(uint32(id))}} {
+		if err := st.call0(ctx, c.fn, ectx, c.arg); err != nil {
+			return nil, err
+		}
+	}
+	if code, err := st.call(ctx, "eval", ectx); err != nil {
+		return nil, err
+	} else if int32(code) != 0 {
+		return nil, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("eval returned error code %d", int32(code))}
+	}
+	res, err := st.call(ctx, "opa_eval_ctx_get_result", ectx)
+	if err != nil {
+		return nil, err
+	}
+	return st.dumpJSON(ctx, uint32(res))
 }
 
 // opaPackage picks the package whose deny and warn entrypoints run:
@@ -618,9 +656,34 @@ func rawSnippet(b []byte) string {
 	return s
 }
 
+// call0 calls an export of the OPA instance that returns nothing.
+func (st *opaEval) call0(ctx context.Context, fn string, args ...uint64) error {
+	f := st.fns[fn]
+	if f == nil {
+		if f = st.mod.ExportedFunction(fn); f == nil {
+			return &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("OPA module lacks the export %s", fn)}
+		}
+		st.fns[fn] = f
+	}
+	res, err := f.Call(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fn, err)
+	}
+	if len(res) != 0 {
+		return &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("%s returned %d values, want none", fn, len(res))}
+	}
+	return nil
+}
+
 // call calls an export of the OPA instance that returns one value.
 func (st *opaEval) call(ctx context.Context, fn string, args ...uint64) (uint64, error) {
-	f := st.mod.ExportedFunction(fn)
+	f := st.fns[fn]
+	if f == nil {
+		f = st.mod.ExportedFunction(fn)
+		if f != nil && st.fns != nil {
+			st.fns[fn] = f
+		}
+	}
 	if f == nil {
 		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("OPA module lacks the export %s", fn)}
 	}

@@ -4,23 +4,21 @@
 // output. Each evaluation ends in one of the outcomes pass, warn, deny (the
 // policy's verdict), error (a policy error) or abort (the host stopped it).
 //
-// Interruption: modules are compiled with wazero's WithCloseOnContextDone,
-// the only in-process way to stop a running guest at the deadline. Measured
-// with wazero 1.12 on a Go reactor evaluating 5,000 vulnerabilities (a busy
-// 2-core machine): 891 ms with it, 179 ms without (about 5x). Abandoning a
-// running instance instead is not an option: the Go runtime cannot preempt
-// compiled WebAssembly, so the next garbage collection stalled the host (tried
-// and measured: the tests hung).
+// Interruption: each module is rewritten (instrument.go) to count fuel at
+// function entries and loop headers and call the host's check when it runs
+// out, so the deadline stops a running guest within about a millisecond at
+// nearly the unchecked speed (a Go reactor on 5,000 vulnerabilities: within
+// the noise of the unchecked run, against 5x slower with wazero's
+// WithCloseOnContextDone, which stays the fallback for modules the rewriter
+// does not understand). The check runs in Go, so the Go runtime can stop
+// the goroutine there for a garbage collection.
 //
 // Options.Isolation = IsolationProcess evaluates reactor and command modules
 // in a child process instead (subprocess.go): the host re-executes itself
 // (WorkerCommand, served by ServeWorker), the child compiles without the
 // checks on the shared disk cache, and the host kills the child's process
-// group at the deadline (measured overshoot: 1 ms). A scan's Go policy on
-// the 1 MB report takes 470-630 ms that way against about 1,030 ms in
-// process, but the child's start and module load keep it above the target of
-// 20% over the unchecked 340 ms, so in process stays the default; figures
-// and the reasoning are in sdk/ABI.md §7.1.
+// group at the deadline. It pays a process start and a cold module load on
+// every evaluation, so in process is the default.
 package policy
 
 import (
@@ -83,11 +81,24 @@ type Options struct {
 // Engine compiles and evaluates policies. It is safe for concurrent use.
 type Engine struct {
 	opts  Options
-	rt    wazero.Runtime
+	rt    wazero.Runtime // compiled without wazero's interruption checks
 	cache wazero.CompilationCache
 
 	mu       sync.Mutex
-	compiled map[string]wazero.CompiledModule // by digest
+	checked  wazero.Runtime                 // with wazero's checks, created on first need
+	compiled map[compiledKey]compiledModule // by digest and runtime
+}
+
+// compiledKey keys the engine's compiled modules.
+type compiledKey struct {
+	digest  string
+	checked bool
+}
+
+// compiledModule is a module compiled in one of the engine's runtimes.
+type compiledModule struct {
+	cm wazero.CompiledModule
+	rt wazero.Runtime
 }
 
 // NewEngine creates an engine with the compiler and, if opts.CacheDir is
@@ -109,33 +120,73 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	if pages < 1 || pages > 65536 {
 		return nil, fmt.Errorf("policy memory limit %d bytes: must be between 64 KiB and 4 GiB", opts.MemoryLimit)
 	}
-	cfg := wazero.NewRuntimeConfigCompiler().
-		WithMemoryLimitPages(uint32(pages)).
-		WithCloseOnContextDone(!opts.NoInterrupt)
-	e := &Engine{opts: opts, compiled: map[string]wazero.CompiledModule{}}
+	e := &Engine{opts: opts, compiled: map[compiledKey]compiledModule{}}
 	if opts.CacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(opts.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("policy compilation cache %s: %w", opts.CacheDir, err)
 		}
 		e.cache = cache
-		cfg = cfg.WithCompilationCache(cache)
 	}
-	e.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
-		_ = e.Close(ctx)
-		return nil, fmt.Errorf("instantiate WASI: %w", err)
+	rt, err := e.newRuntime(ctx, false)
+	if err != nil {
+		if e.cache != nil {
+			_ = e.cache.Close(ctx)
+		}
+		return nil, err
 	}
-	if _, err := e.rt.NewHostModuleBuilder("shipgate").
+	e.rt = rt
+	return e, nil
+}
+
+// newRuntime creates a runtime with the engine's page limit and cache and
+// the host modules, with or without wazero's interruption checks.
+func (e *Engine) newRuntime(ctx context.Context, checks bool) (wazero.Runtime, error) {
+	cfg := wazero.NewRuntimeConfigCompiler().
+		WithMemoryLimitPages(uint32(e.opts.MemoryLimit / wasmPage)).
+		WithCloseOnContextDone(checks)
+	if e.cache != nil {
+		cfg = cfg.WithCompilationCache(e.cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	fail := func(what string, err error) (wazero.Runtime, error) {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate %s: %w", what, err)
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return fail("WASI", err)
+	}
+	if _, err := rt.NewHostModuleBuilder("shipgate").
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		WithParameterNames("level", "ptr", "len").
 		Export("log").
 		Instantiate(ctx); err != nil {
-		_ = e.Close(ctx)
-		return nil, fmt.Errorf("instantiate shipgate host module: %w", err)
+		return fail("shipgate host module", err)
 	}
-	return e, nil
+	if _, err := rt.NewHostModuleBuilder(interruptModule).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(interruptCheck), nil, nil).
+		Export(interruptFunc).
+		Instantiate(ctx); err != nil {
+		return fail(interruptModule+" host module", err)
+	}
+	return rt, nil
+}
+
+// checkedRuntime returns the runtime with wazero's interruption checks,
+// for modules the rewriter of instrument.go does not understand.
+func (e *Engine) checkedRuntime(ctx context.Context) (wazero.Runtime, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.checked == nil {
+		rt, err := e.newRuntime(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		e.checked = rt
+	}
+	return e.checked, nil
 }
 
 // Options returns the engine's effective options (defaults filled in).
@@ -144,6 +195,9 @@ func (e *Engine) Options() Options { return e.opts }
 // Close releases the runtime, its compiled modules and the cache handle.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.rt.Close(ctx)
+	if e.checked != nil {
+		err = errors.Join(err, e.checked.Close(ctx))
+	}
 	if e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}
@@ -158,8 +212,9 @@ type Policy struct {
 	Info     Info
 	engine   *Engine
 	compiled wazero.CompiledModule
-	opa      *opaModule // shape opa only (opa.go)
-	wasm     []byte     // IsolationProcess only: the module, for the child
+	rt       wazero.Runtime // the runtime compiled belongs to
+	opa      *opaModule     // shape opa only (opa.go)
+	wasm     []byte         // IsolationProcess only: the module, for the child
 }
 
 // allowedImport reports whether the host provides an import.
@@ -197,36 +252,79 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Policy, e
 	if e.opts.Isolation == IsolationProcess && info.Shape != ShapeOPA {
 		return e.loadForChild(name, wasm, info)
 	}
-	e.mu.Lock()
-	cm, ok := e.compiled[info.Digest]
-	e.mu.Unlock()
-	if !ok {
-		cm, err = e.rt.CompileModule(ctx, wasm)
-		if err != nil {
-			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("compile: %w", err)}
-		}
-		e.mu.Lock()
-		if prev, ok := e.compiled[info.Digest]; ok {
-			_ = cm.Close(ctx)
-			cm = prev
-		} else {
-			e.compiled[info.Digest] = cm
-		}
-		e.mu.Unlock()
+	c, err := e.compile(ctx, name, wasm, info.Digest)
+	if err != nil {
+		return nil, err
 	}
+	cm := c.cm
 	for _, f := range cm.ImportedFunctions() {
 		mod, fn, _ := f.Import()
 		if mod == wasi_snapshot_preview1.ModuleName && !hasWASI(fn) {
 			return nil, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("imports %s.%s, which the host does not provide", mod, fn)}
 		}
 	}
-	p := &Policy{Name: name, Info: info, engine: e, compiled: cm}
+	p := &Policy{Name: name, Info: info, engine: e, compiled: cm, rt: c.rt}
 	if info.Shape == ShapeOPA {
 		if err := p.loadOPA(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// compile compiles a module, or takes it from the engine's memory or disk
+// cache. Unless Options.NoInterrupt is set, the module is rewritten with
+// the fuel checks of instrument.go and compiled without wazero's checks; a
+// module the rewriter does not understand (or whose rewrite does not
+// compile) is compiled as is with wazero's checks.
+func (e *Engine) compile(ctx context.Context, name string, wasm []byte, digest string) (compiledModule, error) {
+	key := compiledKey{digest: digest}
+	var code []byte
+	if e.opts.NoInterrupt {
+		code = wasm
+	} else if ins, err := instrument(wasm); err == nil {
+		code = ins
+	} else {
+		e.opts.Logger.Debug("policy uses wazero's interruption checks", "policy", name, "reason", err)
+		key.checked = true
+	}
+	for {
+		e.mu.Lock()
+		c, ok := e.compiled[key]
+		e.mu.Unlock()
+		if ok {
+			return c, nil
+		}
+		rt := e.rt
+		if key.checked {
+			var err error
+			if rt, err = e.checkedRuntime(ctx); err != nil {
+				return compiledModule{}, &Error{Policy: name, Outcome: OutcomeAbort, Err: err}
+			}
+			code = wasm
+		}
+		cm, err := rt.CompileModule(ctx, code)
+		if err != nil {
+			if !key.checked && !e.opts.NoInterrupt {
+				// Report the original module's own error (or run it with
+				// wazero's checks should the rewrite be at fault).
+				e.opts.Logger.Debug("instrumented policy does not compile", "policy", name, "err", err)
+				key.checked = true
+				continue
+			}
+			return compiledModule{}, &Error{Policy: name, Outcome: OutcomeError, Err: fmt.Errorf("compile: %w", err)}
+		}
+		c = compiledModule{cm: cm, rt: rt}
+		e.mu.Lock()
+		if prev, ok := e.compiled[key]; ok {
+			_ = cm.Close(ctx)
+			c = prev
+		} else {
+			e.compiled[key] = c
+		}
+		e.mu.Unlock()
+		return c, nil
+	}
 }
 
 // hasWASI reports whether wazero implements a wasi_snapshot_preview1 function.

@@ -98,6 +98,8 @@ func testHostile(t *testing.T, set func(testing.TB, *Options)) {
 	}{
 		{"loop.wasm", wat("loop"), OutcomeAbort, "timeout", 2500 * time.Millisecond, false},
 		{"goloop.wasm", goHostile("goloop", true), OutcomeAbort, "timeout", 2500 * time.Millisecond, false},
+		{"recurse.wasm", wat("recurse"), OutcomeAbort, "timeout", 2500 * time.Millisecond, false},
+		{"fillloop.wasm", wat("fillloop"), OutcomeAbort, "timeout", 2500 * time.Millisecond, false},
 		{"membomb.wasm", wat("membomb"), OutcomeAbort, "memory limit of 64 MiB", time.Second, false},
 		{"gomem.wasm", goHostile("gomem", true), OutcomeAbort, "memory limit of 64 MiB", 2 * time.Second, false},
 		{"hugeoutput.wasm", wat("hugeoutput"), OutcomeAbort, "exceeds the 4194304-byte output limit", time.Second, false},
