@@ -203,12 +203,7 @@ func (a *Analyzer) runFull(ctx context.Context, fsys fs.FS, modDir string) (*ful
 			}
 			fr.packages++
 			if len(pkg.Errors) > 0 || pkg.IllTyped || pkg.Types == nil {
-				msg := "no type information"
-				if len(pkg.Errors) > 0 {
-					msg = a.trimRoot(firstError(pkg).Error())
-				}
-				msg, _, _ = strings.Cut(msg, "\n")
-				fr.failed = append(fr.failed, failure{pkg.ID, strings.TrimSuffix(msg, "; to add:")})
+				fr.failed = append(fr.failed, failure{pkg.ID, oneLine(a.trimRoot(firstError(pkg)))})
 				continue
 			}
 			issues, err := a.checkPackage(pkg)
@@ -481,21 +476,42 @@ func (a *Analyzer) skipped(p string) bool {
 	return false
 }
 
-// firstError returns the most telling error of a package: a go command
+// firstError describes the most telling error of a package: a go command
 // (list) error of the package or of one of its dependencies explains the
 // type errors that follow from it ("could not import").
-func firstError(pkg *packages.Package) packages.Error {
-	var found *packages.Error
+func firstError(pkg *packages.Package) string {
+	var list, other string
 	packages.Visit([]*packages.Package{pkg}, func(p *packages.Package) bool {
-		for i := range p.Errors {
-			if found == nil && p.Errors[i].Kind == packages.ListError {
-				found = &p.Errors[i]
+		for _, e := range p.Errors {
+			msg := e.Error()
+			if p != pkg {
+				msg = "dependency " + p.PkgPath + ": " + msg
+			}
+			if list == "" && e.Kind == packages.ListError {
+				list = msg
+			}
+			if other == "" {
+				other = msg
 			}
 		}
-		return found == nil
+		return list == ""
 	}, nil)
-	if found != nil {
-		return *found
+	switch {
+	case list != "":
+		return list
+	case other != "":
+		return other
 	}
-	return pkg.Errors[0]
+	return "no type information"
+}
+
+// oneLine folds a go command message onto one line of at most 300 bytes,
+// without the "to add: go get ..." advice (modules are never fetched here).
+func oneLine(msg string) string {
+	msg, _, _ = strings.Cut(msg, "; to add:")
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > 300 {
+		msg = strings.ToValidUTF8(msg[:300], "") + "..."
+	}
+	return msg
 }
