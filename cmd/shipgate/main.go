@@ -14,8 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
