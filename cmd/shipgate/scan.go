@@ -21,6 +21,7 @@ import (
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/internal/suppress"
 	"github.com/shipgate/shipgate/plugins/code"
+	"github.com/shipgate/shipgate/plugins/code/gosec"
 	"github.com/shipgate/shipgate/plugins/code/sast"
 	"github.com/shipgate/shipgate/plugins/image"
 )
@@ -43,6 +44,7 @@ type scanFlags struct {
 	verifyKey   string
 	vex         []string
 	rules       []string
+	gosecMode   string
 	gitHistory  int
 }
 
@@ -59,6 +61,7 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.platform, "platform", "", "`OS/ARCH[/VARIANT]` to pick from a multi-platform image (default linux/amd64)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach `HOST[:PORT]` over plain HTTP (loopback test registries), repeatable")
 	fl.IntVar(&f.gitHistory, "git-history", 0, "also scan the lines added by the last `N` commits for secrets")
+	fl.StringVar(&f.gosecMode, "gosec-mode", "", "how Go code is analysed: `MODE` auto (full where a go.mod and the go command are there), full (gosec with types and SSA, through the go command, offline) or syntax (no go command)")
 	fl.StringArrayVar(&f.rules, "rules", nil, "add custom SAST rules from a YAML `FILE` (format: plugins/code/sast/docs/rules.md), repeatable")
 	fl.StringVar(&f.verifyKey, "verify-key", "", "check the image's cosign signature with the public `KEY` (PEM, ECDSA P-256); the result is image.signature in the report")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
@@ -136,6 +139,13 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 	}
 	r.insecure = f.insecure
 	r.gitHistory = f.gitHistory
+	mode := f.gosecMode
+	if mode == "" {
+		mode = cfg.GosecMode
+	}
+	if r.code.GosecMode, err = gosec.ParseMode(mode); err != nil {
+		return nil, usageError("--gosec-mode: %v", err)
+	}
 	for _, p := range f.rules {
 		rs, err := sast.LoadRules(p)
 		if err != nil {

@@ -48,6 +48,8 @@ type Config struct {
 	PolicyTimeout string `yaml:"policyTimeout"`
 	// PolicyMemory bounds each policy's memory, e.g. "256MiB".
 	PolicyMemory string `yaml:"policyMemory"`
+	// GosecMode is how Go code is analysed: auto, full or syntax.
+	GosecMode string `yaml:"gosecMode"`
 }
 
 // DB configures the vulnerability database.

@@ -164,7 +164,9 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 	}
 	analyzers := opts.Analyzers
 	if analyzers == nil {
-		analyzers = AnalyzersFor(stages, opts.Code)
+		codeOpts := opts.Code
+		codeOpts.Root, codeOpts.Skip = abs, opts.Skip
+		analyzers = AnalyzersFor(stages, codeOpts)
 	}
 	// os.Root confines every open to the tree: a symlink pointing out of
 	// the root cannot be followed.

@@ -18,6 +18,16 @@ type Options struct {
 	// SASTRules are custom rules (--rules) added to the built-in ones; a
 	// rule with a built-in id replaces it.
 	SASTRules []sast.Rule
+	// GosecMode chooses how Go code is analysed: gosec.ModeAuto (when
+	// empty: full mode where a go.mod and the go command are there),
+	// gosec.ModeFull or gosec.ModeSyntax.
+	GosecMode gosec.Mode
+	// Root is the scanned directory on disk (gosec's full mode loads the
+	// modules below it with the go command); empty for images.
+	Root string
+	// Skip repeats the walk's skip globs for analyzers that read beyond the
+	// files handed to them (gosec's full mode).
+	Skip []string
 }
 
 // Analyzers returns a new instance of every code-stage analyzer.
@@ -30,7 +40,7 @@ func AnalyzersWith(o Options) []plugins.Analyzer {
 		dockerfile.New(),
 		kubernetes.New(),
 		workflows.New(),
-		gosec.New(),
+		gosec.NewWith(gosec.Options{Mode: o.GosecMode, Root: o.Root, Skip: o.Skip}),
 		sast.New(o.SASTRules),
 	}
 }
