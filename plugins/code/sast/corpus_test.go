@@ -18,7 +18,7 @@ func TestCorpus(t *testing.T) {
 	if root == "" {
 		t.Skip("SHIPGATE_SAST_CORPUS not set")
 	}
-	a := New()
+	a := testNew()
 	perRule := map[string]int{}
 	files, bytes := 0, int64(0)
 	start := time.Now()

@@ -51,6 +51,13 @@ type Rule struct {
 	// Near, a regular expression, restricts matches to those with an
 	// identifier or string matching it on the matched lines.
 	Near string
+	// Query is a tree-sitter query (S-expression patterns with #eq?,
+	// #not-eq?, #match?, #not-match?, #any-of?, #not-any-of? predicates)
+	// run on the real parser of each of Languages. A match is reported at
+	// its @match capture (the span of all its captures when there is
+	// none). When a rule has both, Query runs and Patterns (with Not and
+	// Unless) are its fallback for a file the parser could not handle.
+	Query string
 
 	pats, nots, unless []pattern
 	near               *regexp.Regexp
@@ -70,6 +77,7 @@ type ruleYAML struct {
 	Not        []string `yaml:"not"`
 	Unless     []string `yaml:"unless"`
 	Near       string   `yaml:"near"`
+	Query      string   `yaml:"query"`
 }
 
 type ruleFile struct {
@@ -141,6 +149,7 @@ func (ry ruleYAML) compile() (Rule, error) {
 		Meta: rules.Rule{ID: ry.ID, Kind: report.KindCode, Title: ry.Title, Help: ry.Help,
 			Severity: strings.ToUpper(ry.Severity), CWEs: ry.CWE, References: ry.References},
 		Languages: ry.Languages, Message: ry.Message, Patterns: ry.Patterns, Not: ry.Not, Unless: ry.Unless, Near: ry.Near,
+		Query: strings.TrimSpace(ry.Query),
 	}
 	if ry.ID == "" || strings.ContainsAny(ry.ID, " \t\n") {
 		return r, fmt.Errorf("missing or invalid id %q", ry.ID)
@@ -169,8 +178,11 @@ func (ry ruleYAML) compile() (Rule, error) {
 			return r, fmt.Errorf("CWE %q is not of the form CWE-<number>", c)
 		}
 	}
-	if len(ry.Patterns) == 0 {
-		return r, errors.New("no patterns")
+	if len(ry.Patterns) == 0 && r.Query == "" {
+		return r, errors.New("no patterns and no query")
+	}
+	if len(ry.Patterns) == 0 && (len(ry.Not) > 0 || len(ry.Unless) > 0) {
+		return r, errors.New("not and unless apply to patterns; in a query use #not-eq?, #not-match? or a negated field (!name)")
 	}
 	var err error
 	if r.pats, err = compileAll(ry.Patterns); err != nil {

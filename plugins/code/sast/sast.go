@@ -6,18 +6,23 @@
 // `$C.execute($STR + ...)`. The built-in rules live in rules/*.yaml and are
 // embedded; LoadRules reads a user's rule file in the same format.
 //
-// Engine: the rules run on a tokenizer per language family, not on a real
-// parser. The tokenizers know comments and every string form (Python
+// Engines: a rule with a `query:` (a tree-sitter query) runs on the real
+// parser (plugins/code/treesitter: tree-sitter compiled to WASI, run in
+// wazero, in the same sandbox style as the policies); the Python rules are
+// written that way. A rule with only `patterns:` runs on a tokenizer per
+// language family (the JavaScript/TypeScript and Java rules, until they are
+// ported). The tokenizers know comments and every string form (Python
 // prefixes, triple quotes and f-strings, JavaScript template literals and
 // regular-expression literals, Java text blocks and char literals), so a
-// dangerous call written inside a string or a comment never matches. What a
-// token matcher cannot see: data flow (a query built on one line and
-// executed on the next, aliases such as `from os import system as s`,
-// `import subprocess as sp`), the code inside `${...}` of a template
-// literal and `{...}` of an f-string (skipped as part of the string),
-// scope (a local function called `eval`), and statements continued over a
-// line break outside brackets in JavaScript. A tree-sitter parser (compiled
-// to WASI, run in wazero) is the planned replacement.
+// dangerous call written inside a string or a comment never matches; what
+// a token matcher cannot see: the code inside `${...}` of a template
+// literal and `{...}` of an f-string, scope, and statements continued over
+// a line break outside brackets in JavaScript. Neither engine follows data
+// flow (a query built on one line and executed on the next) or aliases
+// (`import subprocess as sp`). Each finding's Analyzer field names the
+// engine that produced it: sast/tree-sitter or sast/tokens. When the parser
+// fails on a file (deadline, memory limit), a query rule falls back to its
+// patterns if it has any, and the file gets a Result.Errors entry.
 //
 // Findings: kind code, the rule's id, references, severity and CWEs,
 // 1-based line and column of the first matched token and the end of the
@@ -38,13 +43,14 @@ import (
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/code/rules"
+	"github.com/shipgate/shipgate/plugins/code/treesitter"
 )
 
 // Name is the analyzer's id.
 const Name = "sast"
 
-// Engine names the matching engine, recorded in every finding's Analyzer
-// field as Name + "/" + Engine.
+// Engine names the token engine, recorded in the Analyzer field of the
+// findings of pattern rules as Name + "/" + Engine.
 const Engine = "tokens"
 
 // DefaultMaxSize is the largest source file scanned by default.
@@ -59,13 +65,19 @@ type Options struct {
 	NoBuiltin bool
 	// MaxSize is the largest file scanned (DefaultMaxSize when 0).
 	MaxSize int64
+	// TreeSitter is the engine for query rules, shared with the caller
+	// (who closes it); when nil the analyzer creates one on first need
+	// (Analyzer.Close releases it).
+	TreeSitter *treesitter.Engine
 }
 
-// Analyzer runs token-pattern rules on source files.
+// Analyzer runs query rules on the tree-sitter parser and pattern rules on
+// the tokenizer.
 type Analyzer struct {
 	rules   []Rule
 	maxSize int64
 	err     error
+	ts      *tsState
 }
 
 // New returns the analyzer with the built-in rules plus any extra rules
@@ -84,7 +96,7 @@ func New(extra ...[]Rule) *Analyzer {
 
 // NewWith returns the analyzer configured by opts.
 func NewWith(opts Options) *Analyzer {
-	a := &Analyzer{maxSize: opts.MaxSize}
+	a := &Analyzer{maxSize: opts.MaxSize, ts: &tsState{eng: opts.TreeSitter}}
 	if a.maxSize <= 0 {
 		a.maxSize = DefaultMaxSize
 	}
@@ -195,10 +207,28 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 	return a.scan(ctx, in.Path, lang, string(data))
 }
 
-// scan runs every rule of lang on src.
+// scan runs every rule of lang on src: query rules on the parse tree,
+// pattern rules (and query rules whose parse failed) on the tokens.
 func (a *Analyzer) scan(ctx context.Context, path, lang, src string) (*plugins.Result, error) {
-	f := newFile(Tokenize(lang, src))
 	res := &plugins.Result{}
+	byRule, parsed, err := a.runQueries(ctx, path, lang, src)
+	if err != nil {
+		if interrupted(ctx, err) {
+			return nil, fmt.Errorf("sast %s: %w", path, err)
+		}
+		if a.ts.err != nil {
+			return nil, err
+		}
+		res.Errors = append(res.Errors, report.FileError{Path: path,
+			Message: fmt.Sprintf("%v: query rules not run on the parser (their token patterns ran where they have any)", err)})
+	}
+	var f *file
+	tokens := func() *file {
+		if f == nil {
+			f = newFile(Tokenize(lang, src))
+		}
+		return f
+	}
 	lines := strings.Split(src, "\n")
 	dedup := rules.Dedup{}
 	for i := range a.rules {
@@ -206,11 +236,23 @@ func (a *Analyzer) scan(ctx context.Context, path, lang, src string) (*plugins.R
 			return nil, err
 		}
 		r := &a.rules[i]
-		if !r.appliesTo(lang) || f.anyMatch(r.unless) {
+		if !r.appliesTo(lang) {
 			continue
 		}
-		for _, m := range f.ruleMatches(r) {
-			res.Findings = append(res.Findings, a.finding(r, path, f, m, lines, dedup))
+		if parsed && r.Query != "" {
+			for _, m := range byRule[i] {
+				if r.near != nil && !tokens().nearLines(r, m.line, m.endLine) {
+					continue
+				}
+				res.Findings = append(res.Findings, a.tsFinding(r, path, lang, src, m, lines, dedup))
+			}
+			continue
+		}
+		if len(r.pats) == 0 || tokens().anyMatch(r.unless) {
+			continue
+		}
+		for _, m := range tokens().ruleMatches(r) {
+			res.Findings = append(res.Findings, a.finding(r, path, tokens(), m, lines, dedup))
 		}
 	}
 	return res, nil
@@ -284,22 +326,8 @@ func (f *file) near(r *Rule, start, end int) bool {
 // finding builds the finding of match m of rule r.
 func (a *Analyzer) finding(r *Rule, path string, f *file, m span, lines []string, dedup rules.Dedup) report.Finding {
 	first, last := f.toks[m.start], f.toks[m.end-1]
-	var text, snippet []string
-	for _, t := range f.toks[m.start:m.end] {
-		text = append(text, t.Text)
-		switch t.Kind {
-		case String, FString:
-			snippet = append(snippet, `"…"`)
-		default:
-			snippet = append(snippet, t.Text)
-		}
-	}
-	stable := dedup.Key(r.Meta.ID, strings.Join(text, " "))
-	sn := strings.Join(snippet, " ")
-	if len(sn) > 200 {
-		sn = sn[:200] + "…"
-	}
-	fd := r.Meta.Finding(Name+"/"+Engine, path, first.Line, first.Col, r.Message, sn, stable)
+	stable, sn := renderTokens(f.toks[m.start:m.end])
+	fd := r.Meta.Finding(Name+"/"+Engine, path, first.Line, first.Col, r.Message, sn, dedup.Key(r.Meta.ID, stable))
 	fd.Location.EndLine, fd.Location.EndColumn = last.EndLine, last.EndCol+1
 	if first.Line-1 < len(lines) && strings.Contains(lines[first.Line-1], "shipgate:ignore") {
 		fd.Suppressed = &report.Suppression{Kind: "inline", Reason: "shipgate:ignore"}

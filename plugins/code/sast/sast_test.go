@@ -29,7 +29,7 @@ var fixtures = map[string][]string{
 // found on its line and nothing else fires, and logs precision and recall
 // per language family.
 func TestFixtures(t *testing.T) {
-	a := New()
+	a := testNew()
 	fams := make([]string, 0, len(fixtures))
 	for fam := range fixtures {
 		fams = append(fams, fam)
@@ -87,7 +87,7 @@ func TestFixtures(t *testing.T) {
 func checkFinding(t *testing.T, f report.Finding) {
 	t.Helper()
 	if f.Kind != report.KindCode || f.Rule == "" || len(f.CWEs) == 0 || f.Message == "" || f.Fingerprint == "" ||
-		f.Location.Line < 1 || f.Location.Column < 1 || f.Location.EndLine < f.Location.Line || f.Analyzer != "sast/tokens" ||
+		f.Location.Line < 1 || f.Location.Column < 1 || f.Location.EndLine < f.Location.Line || (f.Analyzer != "sast/tokens" && f.Analyzer != "sast/tree-sitter") ||
 		len(f.References) == 0 || f.Severity == "" {
 		t.Errorf("incomplete finding %+v", f)
 	}
@@ -95,7 +95,7 @@ func checkFinding(t *testing.T, f report.Finding) {
 
 func TestPositions(t *testing.T) {
 	src := "x = 1\n  eval(code)\n"
-	res, err := plugintest.AnalyzeBytes(New(), "a.py", []byte(src))
+	res, err := plugintest.AnalyzeBytes(testNew(), "a.py", []byte(src))
 	if err != nil || len(res.Findings) != 1 {
 		t.Fatalf("%v %v", res, err)
 	}
@@ -111,8 +111,8 @@ func TestPositions(t *testing.T) {
 func TestFingerprintSurvivesLineMove(t *testing.T) {
 	src := []byte("import os\nos.system('a ' + x)\nos.system('a ' + x)\n")
 	moved := append([]byte("\n\n# moved\n"), src...)
-	r1, _ := plugintest.AnalyzeBytes(New(), "a.py", src)
-	r2, _ := plugintest.AnalyzeBytes(New(), "a.py", moved)
+	r1, _ := plugintest.AnalyzeBytes(testNew(), "a.py", src)
+	r2, _ := plugintest.AnalyzeBytes(testNew(), "a.py", moved)
 	if len(r1.Findings) != 2 || len(r2.Findings) != 2 {
 		t.Fatalf("findings %d %d", len(r1.Findings), len(r2.Findings))
 	}
@@ -128,7 +128,7 @@ func TestFingerprintSurvivesLineMove(t *testing.T) {
 
 func TestSnippetHasNoStrings(t *testing.T) {
 	src := `requests.post("https://api", data={"password": "hunter2-very-secret"}, verify=False)` + "\n"
-	res, _ := plugintest.AnalyzeBytes(New(), "a.py", []byte(src))
+	res, _ := plugintest.AnalyzeBytes(testNew(), "a.py", []byte(src))
 	b, _ := json.Marshal(res)
 	if len(res.Findings) != 1 || bytes.Contains(b, []byte("hunter2")) {
 		t.Errorf("secret in output or no finding: %s", b)
@@ -136,7 +136,7 @@ func TestSnippetHasNoStrings(t *testing.T) {
 }
 
 func TestInlineIgnore(t *testing.T) {
-	res, _ := plugintest.AnalyzeBytes(New(), "a.js", []byte("eval(x) // shipgate:ignore reviewed\n"))
+	res, _ := plugintest.AnalyzeBytes(testNew(), "a.js", []byte("eval(x) // shipgate:ignore reviewed\n"))
 	if len(res.Findings) != 1 || res.Findings[0].Suppressed == nil {
 		t.Errorf("want one suppressed finding, got %+v", res.Findings)
 	}
@@ -148,21 +148,21 @@ func TestBadInput(t *testing.T) {
 		"crlf.js":  "a;\r\neval(x);\r\n",
 		"bad.java": "class A { void f() { \xff\xfe new ObjectInputStream(in); } }",
 	} {
-		res, err := plugintest.AnalyzeBytes(New(), name, []byte(data))
+		res, err := plugintest.AnalyzeBytes(testNew(), name, []byte(data))
 		if err != nil || len(res.Findings) != 1 {
 			t.Errorf("%s: %v %+v", name, err, res)
 		}
 	}
-	if _, err := plugintest.AnalyzeBytes(New(), "bin.js", []byte("eval(x)\x00\x01")); err == nil {
+	if _, err := plugintest.AnalyzeBytes(testNew(), "bin.js", []byte("eval(x)\x00\x01")); err == nil {
 		t.Error("binary: want an error")
 	}
-	if _, err := plugintest.AnalyzeBytes(NewWith(Options{MaxSize: 4}), "big.js", []byte("eval(x)")); err == nil {
+	if _, err := plugintest.AnalyzeBytes(testNewWith(Options{MaxSize: 4}), "big.js", []byte("eval(x)")); err == nil {
 		t.Error("oversized: want an error")
 	}
 	// Unterminated everything.
 	for _, lang := range []string{"x.py", "x.js", "x.java"} {
 		for _, src := range []string{`"abc`, "'''abc", "`abc ${", "/* abc", "f'{", `"""`, "/[/", "((((", "))))"} {
-			if _, err := plugintest.AnalyzeBytes(New(), lang, []byte(src)); err != nil {
+			if _, err := plugintest.AnalyzeBytes(testNew(), lang, []byte(src)); err != nil {
 				t.Errorf("%s %q: %v", lang, src, err)
 			}
 		}
@@ -170,7 +170,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestFileRequired(t *testing.T) {
-	a := New()
+	a := testNew()
 	for path, want := range map[string]bool{
 		"a.py": true, "src/x.js": true, "x.mjs": true, "x.tsx": true, "A.java": true, "x.min.js": false,
 		"types.d.ts": false, "node_modules/x/a.js": false, "vendor/a.py": false, "venv/lib/a.py": false, "a.go": false,
@@ -254,7 +254,7 @@ func TestLoadRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := New(rs)
+	a := testNew(rs)
 	res, err := a.Analyze(context.Background(), inputOf("x.py", "import os\ndangerous_call(x)\nos.system(y)\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +267,7 @@ func TestLoadRules(t *testing.T) {
 	if strings.Join(got, " ") != "python-os-system:3:LOW custom-dangerous-call:2:MEDIUM" {
 		t.Errorf("got %v", got)
 	}
-	if len(NewWith(Options{Rules: rs, NoBuiltin: true}).Rules()) != len(rs) {
+	if len(testNewWith(Options{Rules: rs, NoBuiltin: true}).Rules()) != len(rs) {
 		t.Error("NoBuiltin ignored")
 	}
 }
@@ -331,7 +331,7 @@ func FuzzTokenize(f *testing.F) {
 
 func FuzzAnalyze(f *testing.F) {
 	plugintest.SeedCorpus(f, "testdata")
-	a := New()
+	a := testNew()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, name := range []string{"f.py", "f.js", "f.java"} {
 			res, err := plugintest.AnalyzeBytes(a, name, data)
@@ -351,7 +351,7 @@ func FuzzParseRules(f *testing.F) {
 			t.Fatal("no rules and no error")
 		}
 		if err == nil {
-			_, _ = New(rs).Analyze(context.Background(), inputOf("x.py", "eval(x)\nf(a, b)\n"))
+			_, _ = testNew(rs).Analyze(context.Background(), inputOf("x.py", "eval(x)\nf(a, b)\n"))
 		}
 	})
 }
@@ -370,7 +370,7 @@ func BenchmarkScan(b *testing.B) {
 			files = append(files, struct{ name, src string }{fmt.Sprintf("d%d/%s", i, rel), src})
 		}
 	}
-	a := New()
+	a := testNew()
 	total := 0
 	for _, f := range files {
 		total += len(f.src)
@@ -403,7 +403,7 @@ func TestDocExamples(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		if _, err := NewWith(Options{Rules: rs, NoBuiltin: true}).Analyze(context.Background(), inputOf("a.py", "os.system(x)\n")); err != nil {
+		if _, err := testNewWith(Options{Rules: rs, NoBuiltin: true}).Analyze(context.Background(), inputOf("a.py", "os.system(x)\n")); err != nil {
 			t.Error(err)
 		}
 	}
