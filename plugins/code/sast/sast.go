@@ -8,10 +8,10 @@
 //
 // Engines: a rule with a `query:` (a tree-sitter query) runs on the real
 // parser (plugins/code/treesitter: tree-sitter compiled to WASI, run in
-// wazero, in the same sandbox style as the policies); the Python rules are
-// written that way. A rule with only `patterns:` runs on a tokenizer per
-// language family (the JavaScript/TypeScript and Java rules, until they are
-// ported). The tokenizers know comments and every string form (Python
+// wazero, in the same sandbox style as the policies); the Python and
+// JavaScript/TypeScript rules are written that way. A rule with only
+// `patterns:` runs on a tokenizer per language family (the Java rules,
+// until they are ported). The tokenizers know comments and every string form (Python
 // prefixes, triple quotes and f-strings, JavaScript template literals and
 // regular-expression literals, Java text blocks and char literals), so a
 // dangerous call written inside a string or a comment never matches; what

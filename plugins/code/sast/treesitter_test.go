@@ -10,14 +10,16 @@ import (
 	"github.com/shipgate/shipgate/plugins/plugintest"
 )
 
-// TestEngines checks which engine produced each fixture's findings: Python
-// rules are queries on the parser, the other languages still run on tokens.
+// TestEngines checks which engine produced each fixture's findings: the
+// Python and JavaScript/TypeScript rules are queries on the parser, the Java
+// rules still run on tokens.
 func TestEngines(t *testing.T) {
 	a := testNew()
 	for rel, want := range map[string]string{
-		"python/app.py":     "sast/tree-sitter",
-		"javascript/app.js": "sast/tokens",
-		"java/App.java":     "sast/tokens",
+		"python/app.py":       "sast/tree-sitter",
+		"javascript/app.js":   "sast/tree-sitter",
+		"javascript/view.tsx": "sast/tree-sitter",
+		"java/App.java":       "sast/tokens",
 	} {
 		res, err := plugintest.Analyze(t, a, "testdata", rel)
 		if err != nil {
