@@ -100,31 +100,72 @@ func parseMiB(s string) (uint64, error) {
 	return n * mult, nil
 }
 
-// decide runs the policies on the report and returns the verdict. A policy
-// that errs or hits a limit fails the gate closed (exit 2).
-func (a *app) decide(ctx context.Context, cmd *cobra.Command, rep *report.Report, r *resolved, f *gateFlags) (gate.Verdict, error) {
+// preparedGate is the policy engine of one scan, started before the stages
+// run: the policies are loaded (compiled, or read from the compilation
+// cache) on another goroutine while the scan works, so that the gate's own
+// cost after the scan is evaluation alone.
+type preparedGate struct {
+	specs []policy.Spec
+	eng   *policy.Engine
+	err   error
+	// loaded is closed once every policy was loaded (or failed to: the
+	// evaluation reports that failure with the policy's name).
+	loaded chan struct{}
+}
+
+// prepareGate resolves the policies and limits (usage errors come before
+// the scan, not after it) and starts loading the policies.
+func (a *app) prepareGate(ctx context.Context, cmd *cobra.Command, r *resolved, f *gateFlags) (*preparedGate, error) {
 	specs, err := f.specs(ctx, r.cfg, policySource{insecure: r.insecure, cacheDir: r.cacheDir})
 	if err != nil {
-		return gate.Verdict{}, err
+		return nil, err
 	}
 	timeout, memory, err := f.limits(cmd, r.cfg)
 	if err != nil {
-		return gate.Verdict{}, err
+		return nil, err
 	}
 	cache := ""
 	if r.cacheDir != "" {
 		cache = filepath.Join(r.cacheDir, "wazero")
 	}
+	g := &preparedGate{specs: specs, loaded: make(chan struct{})}
 	// Policies run in process: the engine rewrites each module with cheap
 	// fuel checks (internal/policy/instrument.go) that stop it at the
 	// deadline at nearly the unchecked speed, which is faster than the
 	// child-process worker (policy.IsolationProcess: process start and a
 	// cold module load on every evaluation).
-	eng, err := policy.NewEngine(ctx, policy.Options{CacheDir: cache, Timeout: timeout, MemoryLimit: memory << 20})
-	if err != nil {
-		return gate.Verdict{}, &exitError{code: gate.ExitError, err: fmt.Errorf("policy engine: %w", err)}
+	g.eng, g.err = policy.NewEngine(ctx, policy.Options{CacheDir: cache, Timeout: timeout, MemoryLimit: memory << 20})
+	if g.err != nil {
+		close(g.loaded)
+		return g, nil
 	}
-	defer eng.Close(ctx)
-	rep.Policies = eng.EvaluateAll(ctx, rep, specs)
+	go func() {
+		defer close(g.loaded)
+		for _, s := range specs {
+			if ctx.Err() != nil {
+				return
+			}
+			g.eng.Load(ctx, s.Name, s.Wasm) // errors are reported by the evaluation
+		}
+	}()
+	return g, nil
+}
+
+// Close waits for the loading to end and releases the engine.
+func (g *preparedGate) Close(ctx context.Context) {
+	<-g.loaded
+	if g.eng != nil {
+		g.eng.Close(ctx)
+	}
+}
+
+// decide runs the policies on the report and returns the verdict. A policy
+// that errs or hits a limit fails the gate closed (exit 2).
+func (g *preparedGate) decide(ctx context.Context, rep *report.Report) (gate.Verdict, error) {
+	<-g.loaded
+	if g.err != nil {
+		return gate.Verdict{}, &exitError{code: gate.ExitError, err: fmt.Errorf("policy engine: %w", g.err)}
+	}
+	rep.Policies = g.eng.EvaluateAll(ctx, rep, g.specs)
 	return gate.Decide(rep), nil
 }

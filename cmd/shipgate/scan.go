@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"fmt"
 	"os"
@@ -259,6 +260,11 @@ things as the flags; flags win.`,
 			if err != nil {
 				return err
 			}
+			g, err := a.prepareGate(cmd.Context(), cmd, r, gf)
+			if err != nil {
+				return err
+			}
+			defer g.Close(context.WithoutCancel(cmd.Context()))
 			rep, err := a.scan(cmd, r)
 			if err != nil {
 				return err
@@ -269,7 +275,7 @@ things as the flags; flags win.`,
 			if err := a.postprocess(rep, r, f); err != nil {
 				return err
 			}
-			v, err := a.decide(cmd.Context(), cmd, rep, r, gf)
+			v, err := g.decide(cmd.Context(), rep)
 			if err != nil {
 				return err
 			}
