@@ -59,11 +59,11 @@ func (a *Analyzer) prepare(ctx context.Context) error {
 	ts := a.ts
 	ts.once.Do(func() {
 		ts.plans = map[string]*queryPlan{}
-		any := false
+		need := false
 		for _, r := range a.rules {
-			any = any || r.Query != ""
+			need = need || r.Query != ""
 		}
-		if !any {
+		if !need {
 			return
 		}
 		if ts.eng == nil {
@@ -218,7 +218,7 @@ func (f *file) nearLines(r *Rule, first, last int) bool {
 	return false
 }
 
-// errInterrupted tells a cancelled scan from a parser failure.
+// interrupted tells a cancelled scan from a parser failure.
 func interrupted(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, context.Canceled)
 }
