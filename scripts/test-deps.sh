@@ -2,8 +2,10 @@
 # Installs what the test suite needs beyond Go itself, from Debian's
 # packages: xmllint (CycloneDX XSD validation), wat2wasm (the hand-written
 # WebAssembly policy example) and a static busybox (the CI job image).
-# Also rsync and gitlab-ci-local (npm) for the GitLab component test, and
-# pre-commit for the hook test.
+# Also rsync and gitlab-ci-local (npm) for the GitLab component test,
+# pre-commit for the hook test, and clang 14, lld and wasi-libc (plus the
+# tree-sitter grammar modules from the Go proxy) to rebuild and check the
+# committed tree-sitter WebAssembly module.
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 need=()
@@ -13,6 +15,17 @@ command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 command -v pre-commit >/dev/null 2>&1 || need+=(pre-commit)
+command -v clang >/dev/null 2>&1 || need+=(clang)
+command -v wasm-ld >/dev/null 2>&1 || need+=(lld)
+[ -f /usr/lib/wasm32-wasi/libc.a ] || need+=(wasi-libc)
+[ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a ] || need+=(libclang-rt-14-dev-wasm32)
+
+# The C sources of tree-sitter and its grammars (Go modules) into the module
+# cache, for the offline rebuild check of plugins/code/treesitter.
+grammars=$(sed -n 's/^[A-Z]*=\(github.com\/tree-sitter\/[^ ]*@v[0-9.]*\)$/\1/p' "$(dirname "$0")/../plugins/code/treesitter/build.sh")
+for m in $grammars; do
+  (cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod go mod download "$m" >/dev/null 2>&1) || echo "test-deps: could not download $m" >&2
+done
 
 # gitlab-ci-local (and the Node 22 it needs) from the npm registry, into
 # .tools/ of the repository, for the GitLab component test.

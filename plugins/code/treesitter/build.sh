@@ -37,7 +37,7 @@ for d in "$rt" "$py" "$js" "$ts" "$java"; do
 	[ -n "$d" ] && [ -d "$d" ] || { echo "build.sh: a source module is missing (go mod download failed)" >&2; exit 1; }
 done
 
-CFLAGS=(--target=wasm32-wasi -O2 -std=c11 -fvisibility=hidden -ffile-prefix-map="$HOME/go/pkg/mod=/mod"
+CFLAGS=(--target=wasm32-wasi -O2 -std=c11 -fvisibility=hidden -ffile-prefix-map="$(go env GOMODCACHE)=/mod"
 	-fno-ident -Wno-unused-but-set-variable -D_POSIX_C_SOURCE=200112L -D_DEFAULT_SOURCE -DHAVE_ENDIAN_H -DNDEBUG)
 
 cc() { # cc OUT SRC [extra flags...]
