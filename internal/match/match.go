@@ -18,6 +18,11 @@
 // trivy-db keys them. An advisory without FixedVersion is unfixed and
 // reported with its Status (affected, will_not_fix, fix_deferred, ...).
 //
+// SUSE Linux Enterprise, SLE Micro, openSUSE Leap and Tumbleweed, Photon
+// OS, Azure Linux, CBL-Mariner, Bottlerocket, Echo and MinimOS are matched
+// in their trivy-db buckets with the package name, version and rules of
+// Trivy's detector for each (see moreOSTargets).
+//
 // Red Hat Enterprise Linux and CentOS packages are matched as Trivy's Red
 // Hat detector does, in trivy-db's Red Hat OVAL v2 layout: the "Red Hat"
 // bucket keys advisories by binary package name, and each advisory entry

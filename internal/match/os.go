@@ -17,9 +17,20 @@ type osTarget struct {
 	// ecosystem is the package ecosystem of the distribution (deb, apk, rpm).
 	ecosystem string
 	scheme    scheme
-	// bySource: advisories are keyed by source package (deb, apk); rpm
-	// families key them by binary package and filter on arch.
+	// bySource: advisories are keyed by source package (SrcName, falling
+	// back to Name); rpm families key them by binary package and filter on
+	// arch.
 	bySource bool
+	// binaryVersion: with bySource, the installed binary version is
+	// compared rather than the source version (Photon OS, Echo, MinimOS).
+	binaryVersion bool
+	// fixedOnly: advisories without a fixed version are not reported, as
+	// the detector compares the installed version with an empty one, which
+	// nothing is below (SUSE, Photon OS, Bottlerocket, MinimOS).
+	fixedOnly bool
+	// trimZeroEpoch: fixed versions are shown without a "0:" epoch, as
+	// go-rpm-version prints them (Azure Linux, CBL-Mariner).
+	trimZeroEpoch bool
 	// redhat: Red Hat Enterprise Linux or CentOS, matched in the "Red Hat"
 	// bucket through the CPEs of contentSets (see matchRedHat).
 	redhat bool
@@ -119,6 +130,9 @@ func osTargetFor(o *report.OS) (osTarget, error) {
 		}
 		return rpmT("fedora " + majorVersion(ver)), nil
 	}
+	if t, ok, err := moreOSTargets(fam, ver); ok || err != nil {
+		return t, err
+	}
 	return osTarget{}, fmt.Errorf("unsupported operating system %s", fam)
 }
 
@@ -144,7 +158,7 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 		if p.SrcName != "" {
 			name = p.SrcName
 		}
-		if p.SrcVersion != "" {
+		if p.SrcVersion != "" && !t.binaryVersion {
 			ver = p.SrcVersion
 		}
 	}
@@ -174,8 +188,11 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 		if !t.bySource && len(a.Arches) > 0 && p.Arch != "" && !slices.Contains(a.Arches, p.Arch) {
 			continue
 		}
-		status := ""
+		status, shownFixed := "", a.FixedVersion
 		if a.FixedVersion == "" {
+			if t.fixedOnly {
+				continue
+			}
 			status = a.Status.String()
 			if a.Status == types.StatusUnknown || a.Status == types.StatusFixed {
 				status = "affected"
@@ -190,8 +207,11 @@ func (m *matcher) matchOS(idx int, p *report.Package, t osTarget) error {
 				continue
 			}
 			status = "fixed"
+			if t.trimZeroEpoch {
+				shownFixed = strings.TrimPrefix(shownFixed, "0:")
+			}
 		}
-		if err := m.add(idx, p, shown, a, a.FixedVersion, status); err != nil {
+		if err := m.add(idx, p, shown, a, shownFixed, status); err != nil {
 			return err
 		}
 	}
