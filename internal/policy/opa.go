@@ -91,6 +91,9 @@ type opaModule struct {
 	glue        wazero.CompiledModule
 	entrypoints map[string]int32
 	builtins    map[int32]opaBuiltinSpec
+	// directValues: the module's value layout is the one opa_value.go
+	// reads (checked at load).
+	directValues bool
 
 	mu   sync.Mutex
 	idle []*opaInstance // instances kept for reuse
@@ -105,6 +108,9 @@ type opaEval struct {
 	start    time.Time
 	logs     *capWriter
 	builtins map[int32]opaBuiltinSpec
+	// directValues says that builtin arguments are read from linear memory
+	// (opa_value.go) rather than dumped to JSON.
+	directValues bool
 }
 
 type opaStateKey struct{}
@@ -251,6 +257,13 @@ func (p *Policy) loadOPA(ctx context.Context) error {
 		for name, id := range eps {
 			om.entrypoints[name] = id
 			info.Entrypoints = append(info.Entrypoints, name)
+		}
+		probe, err := st.parseJSON(ctx, []byte(opaValueProbe))
+		if err != nil {
+			return err
+		}
+		if mem, ok := st.mod.Memory().Read(0, st.mod.Memory().Size()); ok {
+			om.directValues = opaValueLayoutOK(mem, probe)
 		}
 		bis, err := opaMapExport(ctx, st, "builtins")
 		if err != nil {
@@ -409,7 +422,7 @@ func (p *Policy) withOPAInstance(ctx context.Context, in Input, f func(ctx conte
 	if start.IsZero() {
 		start = time.Unix(0, 0)
 	}
-	st := &opaEval{policy: p, start: start, logs: &capWriter{max: e.opts.MaxOutput}, builtins: p.opa.builtins}
+	st := &opaEval{policy: p, start: start, logs: &capWriter{max: e.opts.MaxOutput}, builtins: p.opa.builtins, directValues: p.opa.directValues}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, opaStateKey{}, st)
@@ -470,6 +483,23 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 	if err != nil {
 		return report.Decision{}, &Error{Policy: p.Name, Outcome: OutcomeError, Err: err}
 	}
+	// OPA's parser leaves the input undefined on some invalid JSON, which
+	// would make every rule undefined: the report is checked on another
+	// goroutine while the module parses it.
+	repValid := make(chan bool, 1)
+	go func() { repValid <- json.Valid(in.Report) || len(bytes.TrimSpace(in.Report)) == 0 }()
+	checkReport := func() error {
+		if !<-repValid {
+			return &Error{Policy: p.Name, Outcome: OutcomeError, Err: errors.New("encode input: report is not valid JSON")}
+		}
+		return nil
+	}
+	checked := false
+	defer func() {
+		if !checked {
+			<-repValid
+		}
+	}()
 	d := report.Decision{Deny: []report.Violation{}, Warn: []report.Violation{}}
 	err = p.withOPAInstance(ctx, in, func(ctx context.Context, st *opaEval, inst *opaInstance) error {
 		n := 0
@@ -486,6 +516,10 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 			return err
 		}
 		input, err := st.call(ctx, "opa_json_parse", uint64(inst.inputAddr), uint64(n))
+		checked = true
+		if err := checkReport(); err != nil {
+			return err
+		}
 		if err != nil {
 			return err
 		}
@@ -497,13 +531,13 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 			if !ok {
 				continue
 			}
-			raw, err := st.evalEntrypoint(ctx, id, inst.dataAddr, uint32(input))
+			res, err := st.evalEntrypoint(ctx, id, inst.dataAddr, uint32(input))
 			if err != nil {
 				return err
 			}
-			vs, err := opaViolations(pkg+"/"+kind, raw)
+			vs, err := st.violations(ctx, pkg+"/"+kind, res)
 			if err != nil {
-				return &Error{Policy: p.Name, Outcome: OutcomeError, Err: err}
+				return err
 			}
 			if kind == "deny" {
 				d.Deny = vs
@@ -516,31 +550,53 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 	return d, err
 }
 
-// evalEntrypoint evaluates one entrypoint on a parsed input and returns its
-// result set as JSON.
-func (st *opaEval) evalEntrypoint(ctx context.Context, id int32, data, input uint32) ([]byte, error) {
-	ectx, err := st.call(ctx, "opa_eval_ctx_new")
+// violations maps the result set at addr to violations: read from linear
+// memory when the module's value layout is known, else from its JSON dump.
+func (st *opaEval) violations(ctx context.Context, entry string, addr uint32) ([]report.Violation, error) {
+	if st.directValues {
+		if mem, ok := st.mod.Memory().Read(0, st.mod.Memory().Size()); ok {
+			r := opaValueReader{mem: mem}
+			if vs, ok := r.violations(addr); ok {
+				return vs, nil
+			}
+		}
+	}
+	raw, err := st.dumpJSON(ctx, addr)
 	if err != nil {
 		return nil, err
+	}
+	vs, err := opaViolations(entry, raw)
+	if err != nil {
+		return nil, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: err}
+	}
+	return vs, nil
+}
+
+// evalEntrypoint evaluates one entrypoint on a parsed input and returns the
+// address of its result set.
+func (st *opaEval) evalEntrypoint(ctx context.Context, id int32, data, input uint32) (uint32, error) {
+	ectx, err := st.call(ctx, "opa_eval_ctx_new")
+	if err != nil {
+		return 0, err
 	}
 	for _, c := range []struct {
 		fn  string
 		arg uint64
 	}{{"opa_eval_ctx_set_input", uint64(input)}, {"opa_eval_ctx_set_data", uint64(data)}, {"opa_eval_ctx_set_entrypoint", uint64(uint32(id))}} {
 		if err := st.call0(ctx, c.fn, ectx, c.arg); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	if code, err := st.call(ctx, "eval", ectx); err != nil {
-		return nil, err
+		return 0, err
 	} else if int32(code) != 0 {
-		return nil, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("eval returned error code %d", int32(code))}
+		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("eval returned error code %d", int32(code))}
 	}
 	res, err := st.call(ctx, "opa_eval_ctx_get_result", ectx)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	return st.dumpJSON(ctx, uint32(res))
+	return uint32(res), nil
 }
 
 // opaPackage picks the package whose deny and warn entrypoints run:
@@ -590,6 +646,87 @@ func opaPackage(params json.RawMessage, entrypoints map[string]int32) (string, e
 // array) whose elements are message strings or objects with msg or
 // message, rule, severity and refs.
 func opaViolations(entry string, raw []byte) ([]report.Violation, error) {
+	if out, ok := opaViolationsFast(raw); ok {
+		return out, nil
+	}
+	return opaViolationsSlow(entry, raw)
+}
+
+// opaElem is one element of a deny or warn set: a message string, or an
+// object with msg or message, rule, severity and refs.
+type opaElem struct {
+	Msg      *string `json:"msg"`
+	Message  *string `json:"message"`
+	Rule     string  `json:"rule"`
+	Severity string  `json:"severity"`
+	Refs     opaRefs `json:"refs"`
+}
+
+// UnmarshalJSON reads a string or an object.
+func (e *opaElem) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*e = opaElem{Msg: &s}
+		return nil
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return errors.New("not a string or an object")
+	}
+	type plain opaElem
+	return json.Unmarshal(b, (*plain)(e))
+}
+
+// opaRefs is refs: an array of strings, one string, or null.
+type opaRefs []string
+
+// UnmarshalJSON reads an array of strings or one string.
+func (r *opaRefs) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*r = opaRefs{s}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(r))
+}
+
+// opaViolationsFast decodes a well-formed result set in one pass; it
+// returns false on anything else, which opaViolationsSlow then explains.
+func opaViolationsFast(raw []byte) ([]report.Violation, bool) {
+	var rs []struct {
+		Result *[]opaElem `json:"result"`
+	}
+	if err := json.Unmarshal(raw, &rs); err != nil || len(rs) > 1 || (len(rs) == 1 && rs[0].Result == nil) {
+		return nil, false
+	}
+	out := []report.Violation{}
+	if len(rs) == 0 {
+		return out, true
+	}
+	for _, el := range *rs[0].Result {
+		v := report.Violation{Rule: el.Rule, Severity: el.Severity, Refs: el.Refs}
+		switch {
+		case el.Msg != nil:
+			v.Message = *el.Msg
+		case el.Message != nil:
+			v.Message = *el.Message
+		}
+		if v.Message == "" {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
+// opaViolationsSlow decodes a result set element by element, naming what
+// is wrong.
+func opaViolationsSlow(entry string, raw []byte) ([]report.Violation, error) {
 	var rs []struct {
 		Result json.RawMessage `json:"result"`
 	}
@@ -700,7 +837,9 @@ func (st *opaEval) call(ctx context.Context, fn string, args ...uint64) (uint64,
 // opaDocument returns the input document of sdk/ABI.md §1 in parts, to be
 // written one after the other: the same document as Input.document,
 // without copying the report (on a 1 MB report, json.Marshal's copies and
-// the garbage they left were half of the evaluation time).
+// the garbage they left were half of the evaluation time). It checks the
+// params; the caller checks the report (validReport), which takes a few
+// milliseconds on 1 MB, while the module parses it.
 func opaDocument(name string, in Input) ([][]byte, error) {
 	params := bytes.TrimSpace(in.Params)
 	if len(params) == 0 {
@@ -714,9 +853,6 @@ func opaDocument(name string, in Input) ([][]byte, error) {
 	// make every rule undefined: refuse it here instead.
 	if !json.Valid(params) {
 		return nil, errors.New("encode input: params are not valid JSON")
-	}
-	if !json.Valid(rep) {
-		return nil, errors.New("encode input: report is not valid JSON")
 	}
 	quoted, err := json.Marshal(name)
 	if err != nil {
@@ -852,7 +988,18 @@ func opaBuiltin(ctx context.Context, _ api.Module, stack []uint64) {
 		panic(&Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("builtin %s called with %d arguments, want %d", spec.name, n, spec.arity)})
 	}
 	args := make([]any, n)
+	var direct opaValueReader
+	if st.directValues {
+		direct.mem, _ = st.mod.Memory().Read(0, st.mod.Memory().Size())
+	}
 	for i := range n {
+		if direct.mem != nil {
+			v, err := direct.read(api.DecodeU32(stack[2+i]), 0)
+			if err == nil {
+				args[i] = v
+				continue
+			}
+		}
 		raw, err := st.dumpJSON(ctx, api.DecodeU32(stack[2+i]))
 		if err != nil {
 			panic(err)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -197,7 +198,17 @@ func TestOPABuiltins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _, err := p.Evaluate(ctx, Input{Start: opaStart})
+	if !p.opa.directValues {
+		t.Fatal("the builtins module's values are not read directly")
+	}
+	for _, direct := range []bool{true, false} {
+		p.opa.directValues = direct
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) { checkOPABuiltins(t, p, want, &logs) })
+	}
+}
+
+func checkOPABuiltins(t *testing.T, p *Policy, want map[string]any, logs *bytes.Buffer) {
+	d, _, err := p.Evaluate(context.Background(), Input{Start: opaStart})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +233,51 @@ func TestOPABuiltins(t *testing.T) {
 	if w := "now=1795442314000000000"; d.Warn[1].Message != w {
 		t.Errorf("time.now_ns: %s, want %s (the scan start)", d.Warn[1].Message, w)
 	}
+}
+
+// TestOPADirectValues checks that reading builtin arguments and result
+// sets from linear memory (opa_value.go) gives what the opa_json_dump path
+// gives, in the same order, on a report of 2,000 vulnerabilities.
+func TestOPADirectValues(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, Options{})
+	p, err := e.Load(ctx, "policy.wasm", readFile(t, "../../sdk/examples/rego/policy.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.opa.directValues {
+		t.Fatal("the example's values are not read directly: the layout probe failed")
+	}
+	in := Input{Report: bigReport(t, 2000), Start: opaStart}
+	direct, _, err := p.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.opa.directValues = false
+	dumped, _, err := p.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(direct.Deny) < 100 || len(direct.Warn) == 0 {
+		t.Fatalf("deny %d, warn %d: want hundreds of denials and some warnings", len(direct.Deny), len(direct.Warn))
+	}
+	if !reflect.DeepEqual(direct, dumped) {
+		t.Error("decision read directly differs from the dumped one")
+	}
+}
+
+// FuzzOPAValueReader reads values from arbitrary memory: guest memory is
+// untrusted, so the reader must never panic, only fall back.
+func FuzzOPAValueReader(f *testing.F) {
+	f.Add([]byte{0, 4, 0, 0, 2, 0, 0, 0, 12, 0, 0, 0, 'a', 'b'}, uint32(1))
+	f.Add([]byte{0, 5, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, uint32(1))
+	f.Add([]byte{0, 7, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 24, 0, 0, 0}, uint32(1))
+	f.Fuzz(func(t *testing.T, mem []byte, addr uint32) {
+		r := opaValueReader{mem: mem}
+		_, _ = r.read(addr, 0)
+		r = opaValueReader{mem: mem}
+		_, _ = r.violations(addr)
+	})
 }
 
 // TestOPARefused checks the load-time refusals: a builtin the host lacks,
