@@ -168,6 +168,9 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 			r.cacheDir = filepath.Join(d, "shipgate")
 		}
 	}
+	if r.cacheDir != "" {
+		r.code.CacheDir = filepath.Join(r.cacheDir, "wazero")
+	}
 
 	outs := f.outputs
 	if !changed("output") {

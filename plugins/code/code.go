@@ -28,6 +28,9 @@ type Options struct {
 	// Skip repeats the walk's skip globs for analyzers that read beyond the
 	// files handed to them (gosec's full mode).
 	Skip []string
+	// CacheDir, when set, holds compiled WebAssembly (the tree-sitter
+	// parsers of the SAST rules) between runs.
+	CacheDir string
 }
 
 // Analyzers returns a new instance of every code-stage analyzer.
@@ -41,7 +44,7 @@ func AnalyzersWith(o Options) []plugins.Analyzer {
 		kubernetes.New(),
 		workflows.New(),
 		gosec.NewWith(gosec.Options{Mode: o.GosecMode, Root: o.Root, Skip: o.Skip}),
-		sast.New(o.SASTRules),
+		sast.NewWith(sast.Options{Rules: o.SASTRules, CacheDir: o.CacheDir}),
 	}
 }
 

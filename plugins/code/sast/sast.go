@@ -34,6 +34,7 @@ package sast
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -69,6 +70,10 @@ type Options struct {
 	// (who closes it); when nil the analyzer creates one on first need
 	// (Analyzer.Close releases it).
 	TreeSitter *treesitter.Engine
+	// CacheDir, when set, keeps the compiled tree-sitter module on disk
+	// between runs (for the engine the analyzer creates itself): compiling
+	// it takes over a second, reading it back a few milliseconds.
+	CacheDir string
 }
 
 // Analyzer runs query rules on the tree-sitter parser and pattern rules on
@@ -78,6 +83,10 @@ type Analyzer struct {
 	maxSize int64
 	err     error
 	ts      *tsState
+	// custom holds the indices in rules of the caller's rules (Options.Rules),
+	// whose queries are checked for every grammar on first use; built-in
+	// queries are tested, and compiled per grammar only when needed.
+	custom []int
 }
 
 // New returns the analyzer with the built-in rules plus any extra rules
@@ -96,7 +105,7 @@ func New(extra ...[]Rule) *Analyzer {
 
 // NewWith returns the analyzer configured by opts.
 func NewWith(opts Options) *Analyzer {
-	a := &Analyzer{maxSize: opts.MaxSize, ts: &tsState{eng: opts.TreeSitter}}
+	a := &Analyzer{maxSize: opts.MaxSize, ts: &tsState{eng: opts.TreeSitter, cacheDir: opts.CacheDir}}
 	if a.maxSize <= 0 {
 		a.maxSize = DefaultMaxSize
 	}
@@ -112,9 +121,11 @@ func NewWith(opts Options) *Analyzer {
 		for i := range a.rules {
 			if a.rules[i].Meta.ID == r.Meta.ID {
 				a.rules[i], replaced = r, true
+				a.custom = append(a.custom, i)
 			}
 		}
 		if !replaced {
+			a.custom = append(a.custom, len(a.rules))
 			a.rules = append(a.rules, r)
 		}
 	}
@@ -216,7 +227,8 @@ func (a *Analyzer) scan(ctx context.Context, path, lang, src string) (*plugins.R
 		if interrupted(ctx, err) {
 			return nil, fmt.Errorf("sast %s: %w", path, err)
 		}
-		if a.ts.err != nil {
+		var re ruleError
+		if a.ts.err != nil || errors.As(err, &re) {
 			return nil, err
 		}
 		res.Errors = append(res.Errors, report.FileError{Path: path,

@@ -44,70 +44,207 @@ type queryPlan struct {
 	rule []int
 }
 
-// tsState is the analyzer's tree-sitter engine, created on first need.
+// tsState is the analyzer's tree-sitter engine, created on first need, and
+// each grammar's plan, compiled on the first file of that grammar (query
+// compilation is a large part of tree-sitter's fixed cost: a scan that
+// meets only Python never compiles the Java queries).
 type tsState struct {
-	once  sync.Once
-	eng   *treesitter.Engine
-	own   bool
-	plans map[string]*queryPlan
-	err   error
+	once sync.Once
+	eng  *treesitter.Engine
+	own  bool
+	err  error
+	// cacheDir is the compilation cache of an engine created here.
+	cacheDir string
+
+	mu    sync.Mutex
+	plans map[string]*planState
+
+	// checked guards the one-time check of the caller's own queries.
+	checked  sync.Once
+	checkErr error
 }
 
-// prepare creates the engine (unless one was given) and compiles each
-// grammar's plan, naming the rule whose query tree-sitter refuses.
-func (a *Analyzer) prepare(ctx context.Context) error {
+// planState is one grammar's plan, built once.
+type planState struct {
+	once sync.Once
+	plan *queryPlan
+	err  error
+}
+
+// engine creates the engine (unless one was given) on first need.
+func (a *Analyzer) engine(ctx context.Context) error {
 	ts := a.ts
 	ts.once.Do(func() {
-		ts.plans = map[string]*queryPlan{}
-		need := false
-		for _, r := range a.rules {
-			need = need || r.Query != ""
-		}
-		if !need {
+		if ts.eng != nil {
 			return
 		}
-		if ts.eng == nil {
-			eng, err := treesitter.New(context.WithoutCancel(ctx), treesitter.Config{MaxSourceSize: int(a.maxSize)})
-			if err != nil {
-				ts.err = fmt.Errorf("sast: %w", err)
-				return
-			}
-			ts.eng, ts.own = eng, true
+		eng, err := treesitter.New(context.WithoutCancel(ctx), treesitter.Config{MaxSourceSize: int(a.maxSize), CacheDir: ts.cacheDir})
+		if err != nil {
+			ts.err = fmt.Errorf("sast: %w", err)
+			return
 		}
-		for _, g := range treesitter.Languages() {
-			plan := &queryPlan{}
-			var parts []string
-			for i := range a.rules {
-				r := &a.rules[i]
-				if r.Query == "" || !r.appliesTo(grammarLang(g)) {
-					continue
-				}
-				info, err := ts.eng.Compile(ctx, g, r.Query)
-				if err != nil {
-					ts.err = fmt.Errorf("sast: rule %s: %s query: %w", r.Meta.ID, g, err)
-					return
-				}
+		ts.eng, ts.own = eng, true
+	})
+	return ts.err
+}
+
+// plan returns the plan of grammar g (nil when no query rule applies to
+// it), compiling its combined query on first use. When tree-sitter refuses
+// the combined query, each rule's query is compiled alone to name the rule
+// at fault.
+func (a *Analyzer) plan(ctx context.Context, g string) (*queryPlan, error) {
+	ts := a.ts
+	ts.mu.Lock()
+	if ts.plans == nil {
+		ts.plans = map[string]*planState{}
+	}
+	st := ts.plans[g]
+	if st == nil {
+		st = &planState{}
+		ts.plans[g] = st
+	}
+	ts.mu.Unlock()
+	st.once.Do(func() {
+		var parts []string
+		var idx []int
+		for i := range a.rules {
+			r := &a.rules[i]
+			if r.Query != "" && r.appliesTo(grammarLang(g)) {
 				parts = append(parts, r.Query)
-				for range info.Patterns {
-					plan.rule = append(plan.rule, i)
+				idx = append(idx, i)
+			}
+		}
+		if len(parts) == 0 {
+			return
+		}
+		if st.err = a.engine(ctx); st.err != nil {
+			return
+		}
+		plan := &queryPlan{query: strings.Join(parts, "\n")}
+		info, err := ts.eng.Compile(ctx, g, plan.query)
+		if err == nil {
+			// Pattern indices follow the order of the parts. Each rule's
+			// patterns are counted from its text; should that count
+			// disagree with tree-sitter's, each query is compiled alone.
+			counts := make([]int, len(parts))
+			total := 0
+			for k, q := range parts {
+				counts[k] = countPatterns(q)
+				total += counts[k]
+			}
+			if total != info.Patterns {
+				for k, q := range parts {
+					qi, qerr := ts.eng.Compile(ctx, g, q)
+					if qerr != nil {
+						err = qerr
+						break
+					}
+					counts[k] = qi.Patterns
 				}
 			}
-			if len(parts) == 0 {
-				continue
+			for k, n := range counts {
+				for range n {
+					plan.rule = append(plan.rule, idx[k])
+				}
 			}
-			plan.query = strings.Join(parts, "\n")
-			info, err := ts.eng.Compile(ctx, g, plan.query)
 			if err == nil && info.Patterns != len(plan.rule) {
 				err = fmt.Errorf("%d patterns, want %d", info.Patterns, len(plan.rule))
 			}
-			if err != nil {
-				ts.err = fmt.Errorf("sast: %s rules combined: %w", g, err)
+		}
+		if err != nil {
+			for k, q := range parts {
+				if _, qerr := ts.eng.Compile(ctx, g, q); qerr != nil {
+					st.err = ruleError{fmt.Errorf("sast: rule %s: %s query: %w", a.rules[idx[k]].Meta.ID, g, qerr)}
+					return
+				}
+			}
+			st.err = ruleError{fmt.Errorf("sast: %s rules combined: %w", g, err)}
+			return
+		}
+		st.plan = plan
+	})
+	return st.plan, st.err
+}
+
+// ruleError is a query tree-sitter refuses: an error of the rules, not of
+// the file, so the analyzer fails with it.
+type ruleError struct{ error }
+
+func (e ruleError) Unwrap() error { return e.error }
+
+// checkCustom compiles the queries of the caller's rules (--rules) for
+// every grammar they apply to, once, so that a broken custom rule is an
+// error naming it whatever files the scan meets.
+func (a *Analyzer) checkCustom(ctx context.Context) error {
+	ts := a.ts
+	ts.checked.Do(func() {
+		for _, i := range a.custom {
+			r := &a.rules[i]
+			if r.Query == "" {
+				continue
+			}
+			if ts.checkErr = a.engine(ctx); ts.checkErr != nil {
 				return
 			}
-			ts.plans[g] = plan
+			for _, g := range treesitter.Languages() {
+				if !r.appliesTo(grammarLang(g)) {
+					continue
+				}
+				if _, err := ts.eng.Compile(ctx, g, r.Query); err != nil {
+					ts.checkErr = ruleError{fmt.Errorf("sast: rule %s: %s query: %w", r.Meta.ID, g, err)}
+					return
+				}
+			}
 		}
 	})
-	return ts.err
+	return ts.checkErr
+}
+
+// countPatterns counts the top-level patterns of a tree-sitter query: the
+// parenthesised or bracketed groups, wildcards and anonymous-node strings at
+// nesting depth zero (tree-sitter counts a top-level predicate group as a
+// pattern of its own too). Comments (";" to the end of the line) and
+// strings are skipped.
+func countPatterns(q string) int {
+	n, depth := 0, 0
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; c {
+		case ';':
+			for i < len(q) && q[i] != '\n' {
+				i++
+			}
+		case '"':
+			if depth == 0 {
+				n++
+			}
+			for i++; i < len(q) && q[i] != '"'; i++ {
+				if q[i] == '\\' {
+					i++
+				}
+			}
+		case '(', '[':
+			if depth == 0 {
+				n++
+			}
+			depth++
+		case ')', ']':
+			depth--
+		case '@':
+			for i+1 < len(q) && (isIdent(q[i+1]) || q[i+1] == '.') {
+				i++ // a capture name
+			}
+		case '_':
+			standalone := (i == 0 || !isIdent(q[i-1])) && (i+1 == len(q) || !isIdent(q[i+1]))
+			if depth == 0 && standalone {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // Close releases the tree-sitter engine the analyzer created (not one
@@ -129,11 +266,14 @@ type tsSpan struct {
 // per rule index, sorted and one per start byte. ok is false when no rule
 // ran on the parser (no plan, or the parse failed: err says why).
 func (a *Analyzer) runQueries(ctx context.Context, path, lang, src string) (map[int][]tsSpan, bool, error) {
-	if err := a.prepare(ctx); err != nil {
+	if err := a.checkCustom(ctx); err != nil {
 		return nil, false, err
 	}
 	g := grammar(lang, path)
-	plan := a.ts.plans[g]
+	plan, err := a.plan(ctx, g)
+	if err != nil {
+		return nil, false, err
+	}
 	if plan == nil {
 		return nil, false, nil
 	}

@@ -127,3 +127,45 @@ func TestQueryRuleErrors(t *testing.T) {
 		t.Error("not without patterns: want an error")
 	}
 }
+
+// TestCountPatterns: the pattern count read from a query's text (which maps
+// a combined query's pattern indices back to rules without compiling each
+// rule alone) agrees with tree-sitter's for every built-in query rule and
+// for the query shapes tree-sitter allows at the top level.
+func TestCountPatterns(t *testing.T) {
+	ctx := context.Background()
+	b, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type q struct{ lang, text string }
+	var queries []q
+	for _, r := range b {
+		if r.Query == "" {
+			continue
+		}
+		for _, g := range treesitter.Languages() {
+			if r.appliesTo(grammarLang(g)) {
+				queries = append(queries, q{g, r.Query})
+			}
+		}
+	}
+	queries = append(queries,
+		q{treesitter.LangPython, `(call function: (identifier) @f) (#eq? @f "eval")`},
+		q{treesitter.LangPython, "; a comment with ( and \"\n(string) @s_1 (identifier) @id_x"},
+		q{treesitter.LangPython, `[(string) (integer)] @lit _ (comment) @c`},
+		q{treesitter.LangPython, `((call) @match (#match? @match "a\"(b)"))`},
+	)
+	if len(queries) < 10 {
+		t.Fatalf("only %d query rules", len(queries))
+	}
+	for _, tt := range queries {
+		info, err := testEngine.Compile(ctx, tt.lang, tt.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.text, err)
+		}
+		if got := countPatterns(tt.text); got != info.Patterns {
+			t.Errorf("%s query %q: counted %d patterns, tree-sitter has %d", tt.lang, tt.text, got, info.Patterns)
+		}
+	}
+}
