@@ -58,6 +58,12 @@ type Rule struct {
 	// none). When a rule has both, Query runs and Patterns (with Not and
 	// Unless) are its fallback for a file the parser could not handle.
 	Query string
+	// Keywords prefilter the rule: a file that contains none of these
+	// strings (byte for byte) cannot match it, so the rule is skipped for
+	// that file, and a file where no query rule of its grammar survives is
+	// not parsed at all. Every match of the rule must contain one of them
+	// in the source text; a rule without keywords always runs.
+	Keywords []string
 
 	pats, nots, unless []pattern
 	near               *regexp.Regexp
@@ -78,6 +84,7 @@ type ruleYAML struct {
 	Unless     []string `yaml:"unless"`
 	Near       string   `yaml:"near"`
 	Query      string   `yaml:"query"`
+	Keywords   []string `yaml:"keywords"`
 }
 
 type ruleFile struct {
@@ -149,7 +156,7 @@ func (ry ruleYAML) compile() (Rule, error) {
 		Meta: rules.Rule{ID: ry.ID, Kind: report.KindCode, Title: ry.Title, Help: ry.Help,
 			Severity: strings.ToUpper(ry.Severity), CWEs: ry.CWE, References: ry.References},
 		Languages: ry.Languages, Message: ry.Message, Patterns: ry.Patterns, Not: ry.Not, Unless: ry.Unless, Near: ry.Near,
-		Query: strings.TrimSpace(ry.Query),
+		Query: strings.TrimSpace(ry.Query), Keywords: ry.Keywords,
 	}
 	if ry.ID == "" || strings.ContainsAny(ry.ID, " \t\n") {
 		return r, fmt.Errorf("missing or invalid id %q", ry.ID)
@@ -182,7 +189,12 @@ func (ry ruleYAML) compile() (Rule, error) {
 		return r, errors.New("no patterns and no query")
 	}
 	if len(ry.Patterns) == 0 && (len(ry.Not) > 0 || len(ry.Unless) > 0) {
-		return r, errors.New("not and unless apply to patterns; in a query use #not-eq?, #not-match? or a negated field (!name)")
+		return r, errors.New("not and unless apply to patterns; in a query use #not-eq?, #not-match?, a negated field (!name) or an @unless pattern")
+	}
+	for _, k := range ry.Keywords {
+		if k == "" {
+			return r, errors.New("empty keyword (a rule without keywords always runs: drop the list instead)")
+		}
 	}
 	var err error
 	if r.pats, err = compileAll(ry.Patterns); err != nil {

@@ -87,6 +87,11 @@ type Analyzer struct {
 	// whose queries are checked for every grammar on first use; built-in
 	// queries are tested, and compiled per grammar only when needed.
 	custom []int
+	// noPrefilter turns the keyword prefilter off (tests compare findings
+	// with and without it).
+	noPrefilter bool
+	// prefilters are the keyword prefilters per rule language.
+	prefilters map[string]*prefilter
 }
 
 // New returns the analyzer with the built-in rules plus any extra rules
@@ -129,6 +134,7 @@ func NewWith(opts Options) *Analyzer {
 			a.rules = append(a.rules, r)
 		}
 	}
+	a.prefilters = newPrefilters(a.rules)
 	return a
 }
 
@@ -222,7 +228,8 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 // pattern rules (and query rules whose parse failed) on the tokens.
 func (a *Analyzer) scan(ctx context.Context, path, lang, src string) (*plugins.Result, error) {
 	res := &plugins.Result{}
-	byRule, parsed, err := a.runQueries(ctx, path, lang, src)
+	active := a.active(lang, []byte(src))
+	byRule, parsed, err := a.runQueries(ctx, path, lang, src, active)
 	if err != nil {
 		if interrupted(ctx, err) {
 			return nil, fmt.Errorf("sast %s: %w", path, err)
@@ -248,7 +255,7 @@ func (a *Analyzer) scan(ctx context.Context, path, lang, src string) (*plugins.R
 			return nil, err
 		}
 		r := &a.rules[i]
-		if !r.appliesTo(lang) {
+		if !r.appliesTo(lang) || active != nil && !active[i] {
 			continue
 		}
 		if parsed && r.Query != "" {

@@ -331,13 +331,16 @@ func FuzzTokenize(f *testing.F) {
 
 func FuzzAnalyze(f *testing.F) {
 	plugintest.SeedCorpus(f, "testdata")
-	a := testNew()
+	a, off := testNew(), testNew()
+	off.noPrefilter = true
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, name := range []string{"f.py", "f.js", "f.java"} {
+		for _, name := range []string{"f.py", "f.js", "f.ts", "f.java"} {
 			res, err := plugintest.AnalyzeBytes(a, name, data)
 			if res == nil && err == nil {
 				t.Fatal("neither result nor error")
 			}
+			// The keyword prefilter never changes the findings.
+			diffPrefilter(t, a, off, name, data)
 		}
 	})
 }

@@ -42,6 +42,70 @@ type queryPlan struct {
 	query string
 	// rule maps a pattern index of query to the index of its rule.
 	rule []int
+	// parts are the queries of the plan's rules, idx their indices in
+	// Analyzer.rules and counts their pattern counts: the pieces of the
+	// narrower plans.
+	parts       []string
+	idx, counts []int
+
+	mu sync.Mutex
+	// subsets are the plans of the subsets of the rules that the keyword
+	// prefilter left, by subsetKey (at most maxSubsetPlans).
+	subsets map[string]*queryPlan
+}
+
+// maxSubsetPlans bounds the narrowed plans kept per grammar: each is a
+// query compiled in every engine instance, which keeps at most 64; past
+// the bound a file runs the full plan and the matches of the rules the
+// prefilter dropped are discarded.
+const maxSubsetPlans = 8
+
+// narrow returns the plan of the rules of p that active allows (all of
+// them when active is nil): p itself when none was dropped, nil when none
+// is left (the file need not be parsed).
+func (p *queryPlan) narrow(active []bool) *queryPlan {
+	if active == nil {
+		return p
+	}
+	key := make([]byte, len(p.idx))
+	n := 0
+	for k, ri := range p.idx {
+		key[k] = '0'
+		if active[ri] {
+			key[k] = '1'
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return nil
+	case len(p.idx):
+		return p
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if sp := p.subsets[string(key)]; sp != nil {
+		return sp
+	}
+	if len(p.subsets) >= maxSubsetPlans {
+		return p
+	}
+	sp := &queryPlan{}
+	var parts []string
+	for k, ri := range p.idx {
+		if key[k] == '1' {
+			parts = append(parts, p.parts[k])
+			for range p.counts[k] {
+				sp.rule = append(sp.rule, ri)
+			}
+		}
+	}
+	sp.query = strings.Join(parts, "\n")
+	if p.subsets == nil {
+		p.subsets = map[string]*queryPlan{}
+	}
+	p.subsets[string(key)] = sp
+	return sp
 }
 
 // tsState is the analyzer's tree-sitter engine, created on first need, and
@@ -120,7 +184,7 @@ func (a *Analyzer) plan(ctx context.Context, g string) (*queryPlan, error) {
 		if st.err = a.engine(ctx); st.err != nil {
 			return
 		}
-		plan := &queryPlan{query: strings.Join(parts, "\n")}
+		plan := &queryPlan{query: strings.Join(parts, "\n"), parts: parts, idx: idx}
 		info, err := ts.eng.Compile(ctx, g, plan.query)
 		if err == nil {
 			// Pattern indices follow the order of the parts. Each rule's
@@ -142,6 +206,7 @@ func (a *Analyzer) plan(ctx context.Context, g string) (*queryPlan, error) {
 					counts[k] = qi.Patterns
 				}
 			}
+			plan.counts = counts
 			for k, n := range counts {
 				for range n {
 					plan.rule = append(plan.rule, idx[k])
@@ -262,10 +327,12 @@ type tsSpan struct {
 	line, col, endLine, endCol int
 }
 
-// runQueries runs the plan of the file's grammar and returns the matches
-// per rule index, sorted and one per start byte. ok is false when no rule
-// ran on the parser (no plan, or the parse failed: err says why).
-func (a *Analyzer) runQueries(ctx context.Context, path, lang, src string) (map[int][]tsSpan, bool, error) {
+// runQueries runs the plan of the file's grammar, narrowed to the rules
+// active allows (nil: all), and returns the matches per rule index, sorted
+// and one per start byte; a rule with an @unless match has none. ok is
+// false when no rule ran on the parser (no plan, no active query rule, or
+// the parse failed: err says why).
+func (a *Analyzer) runQueries(ctx context.Context, path, lang, src string, active []bool) (map[int][]tsSpan, bool, error) {
 	if err := a.checkCustom(ctx); err != nil {
 		return nil, false, err
 	}
@@ -274,7 +341,7 @@ func (a *Analyzer) runQueries(ctx context.Context, path, lang, src string) (map[
 	if err != nil {
 		return nil, false, err
 	}
-	if plan == nil {
+	if plan = plan.narrow(active); plan == nil {
 		return nil, false, nil
 	}
 	res, err := a.ts.eng.Run(ctx, g, []byte(src), plan.query)
@@ -282,12 +349,20 @@ func (a *Analyzer) runQueries(ctx context.Context, path, lang, src string) (map[
 		return nil, false, err
 	}
 	byRule := map[int][]tsSpan{}
+	unless := map[int]bool{}
 	seen := map[[2]int]bool{}
 	for _, m := range res.Matches {
 		if m.Pattern >= len(plan.rule) || len(m.Captures) == 0 {
 			continue
 		}
 		ri := plan.rule[m.Pattern]
+		if active != nil && !active[ri] {
+			continue
+		}
+		if _, ok := m.Capture("unless"); ok {
+			unless[ri] = true
+			continue
+		}
 		c, ok := m.Capture("match")
 		if !ok {
 			c = m.Captures[0]
@@ -305,6 +380,9 @@ func (a *Analyzer) runQueries(ctx context.Context, path, lang, src string) (map[
 		}
 		seen[[2]int{ri, c.StartByte}] = true
 		byRule[ri] = append(byRule[ri], tsSpan{c.StartByte, c.EndByte, c.StartLine, c.StartCol, c.EndLine, c.EndCol})
+	}
+	for ri := range unless {
+		delete(byRule, ri)
 	}
 	for _, spans := range byRule {
 		sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })

@@ -11,15 +11,15 @@ import (
 )
 
 // TestEngines checks which engine produced each fixture's findings: the
-// Python and JavaScript/TypeScript rules are queries on the parser, the Java
-// rules still run on tokens.
+// built-in Python, JavaScript/TypeScript and Java rules are all queries on
+// the parser.
 func TestEngines(t *testing.T) {
 	a := testNew()
 	for rel, want := range map[string]string{
 		"python/app.py":       "sast/tree-sitter",
 		"javascript/app.js":   "sast/tree-sitter",
 		"javascript/view.tsx": "sast/tree-sitter",
-		"java/App.java":       "sast/tokens",
+		"java/App.java":       "sast/tree-sitter",
 	} {
 		res, err := plugintest.Analyze(t, a, "testdata", rel)
 		if err != nil {

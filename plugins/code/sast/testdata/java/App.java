@@ -27,6 +27,15 @@ public class App {
             """;
         stmt.execute("DELETE FROM t WHERE id = " + // expect: java-sql-injection
             name);
+        rs = stmt.executeQuery(String.format("SELECT * FROM t WHERE a = '%s'", name)); // expect: java-sql-injection
+        new ProcessBuilder("sh", "-c", name).start(); // expect: java-command-injection
+        String h = DigestUtils.md5Hex(name); // expect: java-weak-hash
+        XMLInputFactory xif = XMLInputFactory.newFactory(); // expect: java-xxe-xmlinputfactory
+        SAXParserFactory spf = SAXParserFactory.newInstance(); // expect: java-xxe-saxparser
+        HttpsURLConnection.setDefaultHostnameVerifier(null);
+        https.setHostnameVerifier((host, session) -> true); // expect: java-trust-all-hostnames
+        SSLConnectionSocketFactory sf = new SSLConnectionSocketFactory(ctx, NoopHostnameVerifier.INSTANCE); // expect: java-trust-all-hostnames
+        ObjectInputStream full = new java.io.ObjectInputStream(in); // expect: java-unsafe-deserialization
     }
 
     void lookalikes(Connection conn, String name) throws Exception {
@@ -46,5 +55,11 @@ public class App {
         rnd.nextBytes(token);
         Random jitter = new Random();
         Runtime.getRuntime().exec(new String[] {"ls", "-l"});
+        new ProcessBuilder("ls", "-l", name).start();
+        https.setHostnameVerifier((host, session) -> host.equals("example.com"));
+        ResultSet one = stmt.executeQuery("SELECT 1");
+        String f = String.format("%s", name);
+        // SAXParserFactory.newInstance(); XMLInputFactory.newFactory()
+        String n = "NoopHostnameVerifier.INSTANCE";
     }
 }
