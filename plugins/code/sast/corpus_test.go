@@ -12,13 +12,15 @@ import (
 
 // TestCorpus scans a real tree named by $SHIPGATE_SAST_CORPUS (skipped when
 // unset) and logs files, time and findings per rule: a noise check on real
-// code, not part of the normal run.
+// code, not part of the normal run. $SHIPGATE_SAST_NOPREFILTER=1 turns the
+// keyword prefilter off (for before/after timings).
 func TestCorpus(t *testing.T) {
 	root := os.Getenv("SHIPGATE_SAST_CORPUS")
 	if root == "" {
 		t.Skip("SHIPGATE_SAST_CORPUS not set")
 	}
 	a := testNew()
+	a.noPrefilter = os.Getenv("SHIPGATE_SAST_NOPREFILTER") != ""
 	perRule := map[string]int{}
 	files, bytes := 0, int64(0)
 	start := time.Now()
@@ -53,7 +55,7 @@ func TestCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	el := time.Since(start)
-	t.Logf("%d files, %d MB in %v (%.0f files/s)", files, bytes>>20, el, float64(files)/el.Seconds())
+	t.Logf("%d files, %d MB in %v (%.0f files/s), prefilter off: %v", files, bytes>>20, el, float64(files)/el.Seconds(), a.noPrefilter)
 	var ids []string
 	for id := range perRule {
 		ids = append(ids, id)

@@ -55,8 +55,10 @@ type Rule struct {
 	// #not-eq?, #match?, #not-match?, #any-of?, #not-any-of? predicates)
 	// run on the real parser of each of Languages. A match is reported at
 	// its @match capture (the span of all its captures when there is
-	// none). When a rule has both, Query runs and Patterns (with Not and
-	// Unless) are its fallback for a file the parser could not handle.
+	// none). A pattern with an @unless capture reports nothing: when it
+	// matches, the rule reports nothing in that file. When a rule has both,
+	// Query runs and Patterns (with Not and Unless) are its fallback for a
+	// file the parser could not handle.
 	Query string
 	// Keywords prefilter the rule: a file that contains none of these
 	// strings (byte for byte) cannot match it, so the rule is skipped for

@@ -8,21 +8,27 @@
 //
 // Engines: a rule with a `query:` (a tree-sitter query) runs on the real
 // parser (plugins/code/treesitter: tree-sitter compiled to WASI, run in
-// wazero, in the same sandbox style as the policies); the Python and
-// JavaScript/TypeScript rules are written that way. A rule with only
-// `patterns:` runs on a tokenizer per language family (the Java rules,
-// until they are ported). The tokenizers know comments and every string form (Python
-// prefixes, triple quotes and f-strings, JavaScript template literals and
-// regular-expression literals, Java text blocks and char literals), so a
-// dangerous call written inside a string or a comment never matches; what
-// a token matcher cannot see: the code inside `${...}` of a template
-// literal and `{...}` of an f-string, scope, and statements continued over
-// a line break outside brackets in JavaScript. Neither engine follows data
-// flow (a query built on one line and executed on the next) or aliases
-// (`import subprocess as sp`). Each finding's Analyzer field names the
-// engine that produced it: sast/tree-sitter or sast/tokens. When the parser
-// fails on a file (deadline, memory limit), a query rule falls back to its
-// patterns if it has any, and the file gets a Result.Errors entry.
+// wazero, in the same sandbox style as the policies); every built-in rule
+// (Python, JavaScript/TypeScript, Java) is written that way. A rule with
+// only `patterns:` runs on a tokenizer per language family. The tokenizers
+// know comments and every string form (Python prefixes, triple quotes and
+// f-strings, JavaScript template literals and regular-expression literals,
+// Java text blocks and char literals), so a dangerous call written inside a
+// string or a comment never matches; what a token matcher cannot see: the
+// code inside `${...}` of a template literal and `{...}` of an f-string,
+// scope, and statements continued over a line break outside brackets in
+// JavaScript. Neither engine follows data flow (a query built on one line
+// and executed on the next) or aliases (`import subprocess as sp`). Each
+// finding's Analyzer field names the engine that produced it:
+// sast/tree-sitter or sast/tokens. When the parser fails on a file
+// (deadline, memory limit), a query rule falls back to its patterns if it
+// has any, and the file gets a Result.Errors entry.
+//
+// Prefilter: a rule's `keywords:` are strings every match contains. One
+// Aho-Corasick pass over a file finds which occur; a rule with none of its
+// keywords is skipped, a file left with no query rule of its grammar is
+// not parsed, and otherwise only the remaining rules' patterns are queried
+// (parsing, at a few MB/s, is the cost that matters).
 //
 // Findings: kind code, the rule's id, references, severity and CWEs,
 // 1-based line and column of the first matched token and the end of the
