@@ -20,7 +20,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Source is an opened image and what is known of where it came from.
@@ -124,7 +123,7 @@ func openPath(display, p string, o SourceOptions) (*Source, error) {
 		}
 		return &Source{Image: img, Name: display, Kind: "oci-layout", cleanup: clean}, nil
 	}
-	img, err := tarball.ImageFromPath(file, nil)
+	img, err := openArchiveImage(file)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("open docker archive %s: %w", p, err)
@@ -369,7 +368,7 @@ func openDaemon(ctx context.Context, ref string, o SourceOptions) (*Source, erro
 		return nil, fmt.Errorf("docker:%s: %w", ref, err)
 	}
 	out.Close()
-	img, err := tarball.ImageFromPath(out.Name(), nil)
+	img, err := openArchiveImage(out.Name())
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("docker:%s: %w", ref, err)
