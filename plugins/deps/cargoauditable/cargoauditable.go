@@ -47,14 +47,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/binfile"
 )
 
 // Name is the analyzer's id.
@@ -77,16 +76,6 @@ const (
 	maxErrors = 200
 )
 
-// textExts are name suffixes of files that are never executables (as
-// gobinary).
-var textExts = map[string]bool{
-	".sh": true, ".bash": true, ".zsh": true, ".py": true, ".pl": true, ".rb": true, ".js": true,
-	".txt": true, ".md": true, ".json": true, ".yaml": true, ".yml": true, ".xml": true, ".html": true,
-	".conf": true, ".cfg": true, ".ini": true, ".csv": true, ".go": true, ".c": true, ".h": true,
-	".jar": true, ".war": true, ".zip": true, ".gz": true, ".tgz": true, ".png": true, ".jpg": true,
-	".ps1": true, ".bat": true, ".cmd": true, ".lock": true, ".toml": true, ".mod": true, ".sum": true,
-}
-
 // Analyzer reads cargo-auditable executables.
 type Analyzer struct{}
 
@@ -101,22 +90,12 @@ func (*Analyzer) Stage() string { return report.StageDeps }
 
 // FileRequired claims regular executable files of plausible size.
 func (*Analyzer) FileRequired(p string, info fs.FileInfo) bool {
-	if info == nil || !info.Mode().IsRegular() {
-		return false
-	}
-	if size := info.Size(); size < minSize || size > maxSize {
-		return false
-	}
-	ext := strings.ToLower(path.Ext(p))
-	if ext == ".exe" {
-		return true
-	}
-	return info.Mode().Perm()&0o111 != 0 && !textExts[ext]
+	return binfile.Executable(p, info, minSize, maxSize)
 }
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	ra, size, cleanup, err := readerAt(in, maxSize)
+	ra, size, cleanup, err := binfile.ReaderAt(in, maxSize, "cargoauditable")
 	if err != nil {
 		return nil, &plugins.ParseError{Path: in.Path, Err: err}
 	}
@@ -451,48 +430,4 @@ func limited(r io.Reader) (io.Reader, error) {
 		return nil, fmt.Errorf("section %s is empty", sectionName)
 	}
 	return bytes.NewReader(data), nil
-}
-
-// inputSize returns the size of in's content: the reader's own when it
-// knows it, else the file's metadata.
-func inputSize(in *plugins.Input) int64 {
-	switch r := in.Reader.(type) {
-	case interface{ Size() int64 }:
-		return r.Size()
-	case *os.File:
-		if fi, err := r.Stat(); err == nil {
-			return fi.Size()
-		}
-	}
-	if in.Info != nil {
-		return in.Info.Size()
-	}
-	return maxSize
-}
-
-// readerAt returns random access to in's content: the Reader itself when it
-// supports it (an *os.File does), else a temporary copy of at most limit
-// bytes, and the content's size. The cleanup function removes the copy.
-func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, int64, func(), error) {
-	if ra, ok := in.Reader.(io.ReaderAt); ok {
-		return ra, inputSize(in), func() {}, nil
-	}
-	tmp, err := os.CreateTemp("", "shipgate-cargoauditable-*")
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("temporary copy: %w", err)
-	}
-	cleanup := func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	n, err := io.Copy(tmp, io.LimitReader(in.Reader, limit+1))
-	if err != nil {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("copy to temporary file: %w", err)
-	}
-	if n > limit {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("file larger than %d bytes", limit)
-	}
-	return tmp, n, cleanup, nil
 }

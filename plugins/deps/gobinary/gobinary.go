@@ -24,16 +24,14 @@ import (
 	"context"
 	"debug/buildinfo"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path"
 	"runtime/debug"
 	"strings"
 
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/binfile"
 )
 
 // Name is the analyzer's id.
@@ -46,15 +44,6 @@ const (
 	// maxSize is the largest file considered; larger files are not claimed.
 	maxSize = 1 << 30
 )
-
-// textExts are name suffixes of files that are never Go executables.
-var textExts = map[string]bool{
-	".sh": true, ".bash": true, ".zsh": true, ".py": true, ".pl": true, ".rb": true, ".js": true,
-	".txt": true, ".md": true, ".json": true, ".yaml": true, ".yml": true, ".xml": true, ".html": true,
-	".conf": true, ".cfg": true, ".ini": true, ".csv": true, ".go": true, ".c": true, ".h": true,
-	".jar": true, ".war": true, ".zip": true, ".gz": true, ".tgz": true, ".png": true, ".jpg": true,
-	".ps1": true, ".bat": true, ".cmd": true, ".lock": true, ".toml": true, ".mod": true, ".sum": true,
-}
 
 // Analyzer reads Go executables.
 type Analyzer struct{}
@@ -70,22 +59,12 @@ func (*Analyzer) Stage() string { return report.StageDeps }
 
 // FileRequired claims regular executable files of plausible size.
 func (*Analyzer) FileRequired(p string, info fs.FileInfo) bool {
-	if info == nil || !info.Mode().IsRegular() {
-		return false
-	}
-	if size := info.Size(); size < minSize || size > maxSize {
-		return false
-	}
-	ext := strings.ToLower(path.Ext(p))
-	if ext == ".exe" {
-		return true
-	}
-	return info.Mode().Perm()&0o111 != 0 && !textExts[ext]
+	return binfile.Executable(p, info, minSize, maxSize)
 }
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	ra, cleanup, err := readerAt(in, maxSize)
+	ra, _, cleanup, err := binfile.ReaderAt(in, maxSize, "gobinary")
 	if err != nil {
 		return nil, &plugins.ParseError{Path: in.Path, Err: err}
 	}
@@ -93,7 +72,7 @@ func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Resul
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !executableMagic(ra) {
+	if !binfile.ExecutableMagic(ra) {
 		return &plugins.Result{}, nil
 	}
 	bi, err := buildinfo.Read(ra)
@@ -179,50 +158,4 @@ func goVersion(s string) (version, raw string) {
 		return f[0], ""
 	}
 	return "", s
-}
-
-// executableMagic reports whether the content starts like an executable
-// format debug/buildinfo reads (ELF, PE, Mach-O, XCOFF, WebAssembly; Plan 9 executables are not read).
-func executableMagic(ra io.ReaderAt) bool {
-	var b [4]byte
-	if n, _ := ra.ReadAt(b[:], 0); n < 4 {
-		return false
-	}
-	s := string(b[:])
-	switch {
-	case s == "\x7fELF", s[:2] == "MZ", s == "\x00asm":
-		return true
-	case s == "\xfe\xed\xfa\xce", s == "\xfe\xed\xfa\xcf", s == "\xce\xfa\xed\xfe", s == "\xcf\xfa\xed\xfe", s == "\xca\xfe\xba\xbe":
-		return true
-	case s[:2] == "\x01\xdf", s[:2] == "\x01\xf7":
-		return true
-	}
-	return false
-}
-
-// readerAt returns random access to in's content: the Reader itself when it
-// supports it (an *os.File does), else a temporary copy of at most limit
-// bytes. The cleanup function removes the copy.
-func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, func(), error) {
-	if ra, ok := in.Reader.(io.ReaderAt); ok {
-		return ra, func() {}, nil
-	}
-	tmp, err := os.CreateTemp("", "shipgate-gobinary-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("temporary copy: %w", err)
-	}
-	cleanup := func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	n, err := io.Copy(tmp, io.LimitReader(in.Reader, limit+1))
-	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("copy to temporary file: %w", err)
-	}
-	if n > limit {
-		cleanup()
-		return nil, nil, fmt.Errorf("file larger than %d bytes", limit)
-	}
-	return tmp, cleanup, nil
 }

@@ -49,6 +49,7 @@ import (
 	"github.com/shipgate/shipgate/internal/purls"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
+	"github.com/shipgate/shipgate/plugins/internal/binfile"
 )
 
 // Name is the analyzer's id.
@@ -103,7 +104,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 	if a.maxUncompressed > 0 {
 		budget = a.maxUncompressed
 	}
-	ra, size, cleanup, err := readerAt(in, maxSize)
+	ra, size, cleanup, err := binfile.ReaderAt(in, maxSize, "jar")
 	if err != nil {
 		return nil, &plugins.ParseError{Path: in.Path, Err: err}
 	}
@@ -469,40 +470,4 @@ func appendUnique(list []string, v string) []string {
 		}
 	}
 	return append(list, v)
-}
-
-// readerAt returns random access to in's content and its size: the Reader
-// itself when it supports it, else a temporary copy of at most limit bytes.
-func readerAt(in *plugins.Input, limit int64) (io.ReaderAt, int64, func(), error) {
-	if ra, ok := in.Reader.(io.ReaderAt); ok {
-		if sz, ok := in.Reader.(interface{ Size() int64 }); ok {
-			return ra, sz.Size(), func() {}, nil
-		}
-		if st, ok := in.Reader.(interface{ Stat() (fs.FileInfo, error) }); ok {
-			if info, err := st.Stat(); err == nil {
-				return ra, info.Size(), func() {}, nil
-			}
-		}
-		if in.Info != nil {
-			return ra, in.Info.Size(), func() {}, nil
-		}
-	}
-	tmp, err := os.CreateTemp("", "shipgate-jar-*")
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("temporary copy: %w", err)
-	}
-	cleanup := func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	n, err := io.Copy(tmp, io.LimitReader(in.Reader, limit+1))
-	if err != nil {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("copy to temporary file: %w", err)
-	}
-	if n > limit {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("file larger than %d bytes", limit)
-	}
-	return tmp, n, cleanup, nil
 }
