@@ -151,12 +151,7 @@ func (t *TrivyDB) Advisories(bucket, pkgName string) ([]types.Advisory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read advisories: %w", err)
 	}
-	for i := range out {
-		if out[i].DataSource != nil { // a copy each, as callers may modify it
-			d := *out[i].DataSource
-			out[i].DataSource = &d
-		}
-	}
+	detach(out)
 	return out, nil
 }
 
@@ -362,13 +357,7 @@ func (t *TrivyDB) RedHatAdvisories(pkgName string, cpes []int) ([]types.Advisory
 	if err != nil {
 		return nil, fmt.Errorf("read Red Hat advisories: %w", err)
 	}
-	for i := range out {
-		if out[i].DataSource != nil { // a copy each, as callers may modify it
-			d := *out[i].DataSource
-			out[i].DataSource = &d
-		}
-		out[i].VendorIDs = slices.Clone(out[i].VendorIDs)
-	}
+	detach(out)
 	return out, nil
 }
 
@@ -397,4 +386,17 @@ func (r *txReader) redhatAdvisories(pkgName string, cpes []int, buf []types.Advi
 		}
 	}
 	return buf, nil
+}
+
+// detach gives each advisory its own copy of what the transaction reader
+// shares between advisories (the data source, vendor ids), as callers of the
+// exported methods may modify them.
+func detach(out []types.Advisory) {
+	for i := range out {
+		if out[i].DataSource != nil {
+			d := *out[i].DataSource
+			out[i].DataSource = &d
+		}
+		out[i].VendorIDs = slices.Clone(out[i].VendorIDs)
+	}
 }
