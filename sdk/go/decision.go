@@ -54,8 +54,12 @@ func (b Builder) Refs(refs ...string) Builder {
 // be unit-tested natively with `go test`.
 func Evaluate(f func(Input) Decision, input []byte) ([]byte, error) {
 	var in Input
-	if err := json.Unmarshal(input, &in); err != nil {
-		return nil, fmt.Errorf("decode input: %w", err)
+	if !decodeInput(input, &in) {
+		// Invalid or unusual input: encoding/json decides (and words the error).
+		in = Input{}
+		if err := json.Unmarshal(input, &in); err != nil {
+			return nil, fmt.Errorf("decode input: %w", err)
+		}
 	}
 	if in.APIVersion != APIVersion {
 		return nil, fmt.Errorf("unsupported apiVersion %q (want %q)", in.APIVersion, APIVersion)
