@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	kgzip "github.com/klauspost/compress/gzip"
@@ -211,45 +212,136 @@ func uncompressed(layer v1.Layer) (io.ReadCloser, error) {
 	return readCloser{br, blob.Close}, nil
 }
 
-// readAheadChunk is how much decompressed data is handed over at a time.
-const readAheadChunk = 1 << 20
+// readAheadChunk is how much decompressed data is handed over at a time,
+// and readAheadChunks how many chunks circulate between the two sides.
+const (
+	readAheadChunk  = 1 << 20
+	readAheadChunks = 4
+)
 
-// errReaderClosed stops a read-ahead goroutine whose consumer went away.
-var errReaderClosed = errors.New("layer reader closed")
-
-// readAhead decompresses r in a goroutine of its own, one chunk ahead of
+// readAhead decompresses r in a goroutine of its own, a few chunks ahead of
 // the consumer, so that decompression (the larger half of a layer's cost)
 // overlaps hashing, tar parsing and extraction on another core instead of
-// alternating with them. Errors, EOF included, reach the consumer in order;
-// closing stops the goroutine before closeSrc releases r.
+// alternating with them. Filled chunks go to the consumer and come back
+// empty, so the data is copied once on the way (the decompressor writes it
+// into the chunk, the consumer reads it out). Errors, EOF included, reach
+// the consumer in order; closing stops the goroutine before closeSrc
+// releases r.
 func readAhead(r io.Reader, closeSrc func() error) io.ReadCloser {
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, readAheadChunk)
-		for {
-			n, err := io.ReadFull(r, buf)
-			if n > 0 {
-				if _, werr := pw.Write(buf[:n]); werr != nil {
-					return // the consumer closed the pipe
-				}
-			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				pw.Close()
-				return
-			}
-			if err != nil {
-				pw.CloseWithError(err)
+	ra := &aheadReader{
+		full:     make(chan aheadChunk, readAheadChunks),
+		empty:    make(chan []byte, readAheadChunks),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		closeSrc: closeSrc,
+	}
+	for range readAheadChunks {
+		ra.empty <- make([]byte, readAheadChunk)
+	}
+	go ra.fill(r)
+	return ra
+}
+
+// aheadChunk is a filled chunk, or the error that ends the stream.
+type aheadChunk struct {
+	b   []byte
+	err error
+}
+
+type aheadReader struct {
+	full     chan aheadChunk
+	empty    chan []byte
+	stop     chan struct{}
+	done     chan struct{}
+	closeSrc func() error
+
+	cur  []byte // the chunk being read (its unread part is cur[off:])
+	off  int
+	err  error
+	once sync.Once
+}
+
+// fill runs on its own goroutine until the stream ends or the reader is
+// closed.
+func (a *aheadReader) fill(r io.Reader) {
+	defer close(a.done)
+	for {
+		var buf []byte
+		select {
+		case buf = <-a.empty:
+		case <-a.stop:
+			return
+		}
+		n, err := io.ReadFull(r, buf[:cap(buf)])
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		if n > 0 {
+			select {
+			case a.full <- aheadChunk{b: buf[:n]}:
+			case <-a.stop:
 				return
 			}
 		}
-	}()
-	return readCloser{bufio.NewReaderSize(pr, readAheadChunk), func() error {
-		pr.CloseWithError(errReaderClosed)
-		<-done
-		return closeSrc()
-	}}
+		if err != nil {
+			select {
+			case a.full <- aheadChunk{err: err}:
+			case <-a.stop:
+			}
+			return
+		}
+	}
+}
+
+// Read implements io.Reader.
+func (a *aheadReader) Read(p []byte) (int, error) {
+	for a.off == len(a.cur) {
+		if a.err != nil {
+			return 0, a.err
+		}
+		if a.cur != nil {
+			a.empty <- a.cur[:0] // never blocks: at most readAheadChunks circulate
+			a.cur = nil
+		}
+		c := <-a.full
+		if c.err != nil {
+			a.err = c.err
+			return 0, a.err
+		}
+		a.cur, a.off = c.b, 0
+	}
+	n := copy(p, a.cur[a.off:])
+	a.off += n
+	return n, nil
+}
+
+// WriteTo implements io.WriterTo, handing whole chunks to w (io.Copy to a
+// hash or to io.Discard copies nothing more).
+func (a *aheadReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if a.off < len(a.cur) {
+			n, err := w.Write(a.cur[a.off:])
+			total += int64(n)
+			a.off += n
+			if err != nil {
+				return total, err
+			}
+		}
+		if _, err := a.Read(nil); err != nil {
+			if err == io.EOF {
+				return total, nil
+			}
+			return total, err
+		}
+	}
+}
+
+// Close stops the goroutine, waits for it and closes the source.
+func (a *aheadReader) Close() error {
+	a.once.Do(func() { close(a.stop) })
+	<-a.done
+	return a.closeSrc()
 }
 
 type readCloser struct {
