@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -98,11 +97,7 @@ func scanLayer(ctx context.Context, layer v1.Layer, diffID v1.Hash, analyzers []
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	root, err := os.OpenRoot(tmp)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
+	files := newLayerFS(tmp)
 
 	var sizeErrs []report.FileError
 	tr := tar.NewReader(cr)
@@ -153,7 +148,7 @@ func scanLayer(ctx context.Context, layer v1.Layer, diffID v1.Hash, analyzers []
 			sizeErrs = append(sizeErrs, report.FileError{Path: p, Message: fmt.Sprintf("file too large to analyse: %d bytes (limit %d)", h.Size, o.MaxFileSize)})
 			continue
 		}
-		if err := extract(root, p, h, tr); err != nil {
+		if err := files.add(p, h.Size, os.FileMode(h.Mode)&0o755|0o600, h.ModTime, tr); err != nil {
 			return nil, fmt.Errorf("layer %s: extract %s: %w", short(diffID), p, err)
 		}
 	}
@@ -166,7 +161,7 @@ func scanLayer(ctx context.Context, layer v1.Layer, diffID v1.Hash, analyzers []
 		return nil, fmt.Errorf("layer %s: content does not match its diffID (sha256:%x): refusing it", short(diffID), hash.Sum(nil))
 	}
 
-	out, err := engine.Run(ctx, root.FS(), analyzers, engine.Options{MaxFileSize: o.MaxFileSize, Workers: 1})
+	out, err := engine.Run(ctx, files, analyzers, engine.Options{MaxFileSize: o.MaxFileSize, Workers: 1})
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", short(diffID), err)
 	}
@@ -350,25 +345,6 @@ type readCloser struct {
 }
 
 func (r readCloser) Close() error { return r.close() }
-
-// extract writes one regular file below root (which confines it), keeping
-// the executable bits that analyzers look at.
-func extract(root *os.Root, p string, h *tar.Header, r io.Reader) error {
-	if d := path.Dir(p); d != "." {
-		if err := root.MkdirAll(filepath.FromSlash(d), 0o755); err != nil {
-			return err
-		}
-	}
-	f, err := root.OpenFile(filepath.FromSlash(p), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o755|0o600)
-	if err != nil {
-		return err
-	}
-	_, err = io.CopyN(f, r, h.Size)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 func short(h v1.Hash) string {
 	s := h.String()
