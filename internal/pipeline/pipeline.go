@@ -19,7 +19,6 @@ import (
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/code"
-	"github.com/shipgate/shipgate/plugins/code/secrets"
 	"github.com/shipgate/shipgate/plugins/deps"
 	"github.com/shipgate/shipgate/plugins/image"
 )
@@ -115,11 +114,7 @@ func Scan(ctx context.Context, opts Options) (*report.Report, error) {
 		}
 		io := opts.ImageOptions
 		if io.ScanText == nil {
-			io.ScanText = imageSecrets
-			// Building the secret detector (compiling gitleaks' rules)
-			// takes ~150 ms: do it on another core while the layers are
-			// read, rather than after them.
-			go secrets.Default()
+			io.ScanText = imageSecrets()
 		}
 		res, err := image.Scan(ctx, opts.Image, append(image.Analyzers(), deps.Analyzers()...), io)
 		if err != nil {

@@ -18,12 +18,14 @@ import (
 // never printed in full.
 func TestImageScan(t *testing.T) {
 	const secret = "AKIAZ7VRSQ5QWERTYU7Q"
+	const token = "ghp_" + "Zq8mT3vX9kL2pR7wY4nB6cD1fH5jG0sA2eU8"
 	img := images.Image(t, v1.Config{Env: []string{"AWS_ACCESS_KEY_ID=" + secret, "PATH=/bin"}, User: "root"},
 		images.Layered{Layer: images.Layer(t,
 			images.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),
 			images.File("lib/apk/db/installed", "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n"),
 			images.File("app/node_modules/lodash/package.json", `{"name":"lodash","version":"4.17.20","license":"MIT"}`),
 		), CreatedBy: "ADD rootfs /"},
+		images.Layered{Layer: images.Layer(t, images.File("root/.token", "x")), CreatedBy: "RUN echo " + token + " > /root/.token"},
 	)
 	archive := filepath.Join(t.TempDir(), "img.tar")
 	images.DockerArchive(t, archive, "example.com/app:1", img)
@@ -44,15 +46,16 @@ func TestImageScan(t *testing.T) {
 	if names["musl"] != report.EcosystemApk || names["lodash"] != report.EcosystemNpm {
 		t.Errorf("packages %v", names)
 	}
-	found := false
+	inEnv, inHistory := false, false
 	for _, f := range rep.Findings {
-		found = found || f.Kind == report.KindSecret && strings.Contains(f.Location.Path, "env")
+		inEnv = inEnv || f.Kind == report.KindSecret && strings.Contains(f.Location.Path, "env")
+		inHistory = inHistory || f.Kind == report.KindSecret && strings.Contains(f.Location.Path, "history") && strings.Contains(f.Rule, "github")
 	}
-	if !found {
-		t.Errorf("the AWS key in the env is not a finding: %+v", rep.Findings)
+	if !inEnv || !inHistory {
+		t.Errorf("secrets in the env (%v) and the history (%v) are not both findings: %+v", inEnv, inHistory, rep.Findings)
 	}
 	b, _ := json.Marshal(rep)
-	if strings.Contains(string(b), secret) || strings.Contains(string(b), secret[4:]) {
-		t.Error("the secret appears in the report")
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), secret[4:]) || strings.Contains(string(b), token[4:]) {
+		t.Error("a secret appears in the report")
 	}
 }

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"sync"
 
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
@@ -11,22 +13,6 @@ import (
 
 // codeAnalyzers returns the analyzers of the code stage.
 func codeAnalyzers(o code.Options) []plugins.Analyzer { return code.AnalyzersWith(o) }
-
-// imageSecrets finds secrets in an image's metadata (env entries and
-// history lines) with the code stage's secret detector.
-func imageSecrets(ctx context.Context, name, text string) []report.Finding {
-	det, err := secrets.Default()
-	if err != nil {
-		return nil
-	}
-	var out []report.Finding
-	for _, m := range det.Detect(ctx, "", text) {
-		f := secrets.FindingFor(m, "image-config", name, nil)
-		f.Message += " (in " + name + ")"
-		out = append(out, f)
-	}
-	return out
-}
 
 // scanHistory adds the secrets found in the lines the last n commits added,
 // leaving out those still in the working tree (already reported there).
@@ -47,4 +33,34 @@ func scanHistory(ctx context.Context, root string, n int, findings []report.Find
 		}
 	}
 	return findings, append(statuses, st)
+}
+
+// imageSecrets returns the secret scan of image metadata (env values and
+// history lines) for one scan: gitleaks' rules, compiled only for the
+// keywords those few lines contain (secrets.TextScanner finds the same
+// secrets as the whole rule set), since compiling all 222 rules costs more
+// than the rest of a scan whose layers are cached.
+func imageSecrets() func(ctx context.Context, name, text string) ([]report.Finding, string) {
+	scanner := sync.OnceValues(secrets.NewTextScanner)
+	return func(ctx context.Context, name, text string) ([]report.Finding, string) {
+		ts, err := scanner()
+		var matches []secrets.Match
+		if err == nil {
+			matches, err = ts.Detect(ctx, "", text)
+		}
+		if err != nil {
+			// Cannot happen with gitleaks' built-in rules; should it, the
+			// gate must not pass as if the text were clean, and the text is
+			// not shown.
+			return []report.Finding{{Kind: report.KindSecret, Rule: "secret-scan-error", Severity: report.SeverityHigh,
+				Message: fmt.Sprintf("%s could not be scanned for secrets: %v", name, err), Location: report.Location{Path: name}}}, "(not shown: not scanned for secrets)"
+		}
+		var out []report.Finding
+		for _, m := range matches {
+			f := secrets.FindingFor(m, "image-config", name, nil)
+			f.Message += " (in " + name + ")"
+			out = append(out, f)
+		}
+		return out, secrets.RedactText(text, matches)
+	}
 }

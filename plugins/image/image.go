@@ -54,8 +54,10 @@ type Options struct {
 	// VerifyKey, if set, checks the image's cosign signature with this key.
 	VerifyKey *ecdsa.PublicKey
 	// ScanText, if set, finds secrets in image metadata (env values and
-	// history lines); name is where the text came from.
-	ScanText func(ctx context.Context, name, text string) []report.Finding
+	// history lines); name is where the text came from. It returns the
+	// findings and the text with every secret found replaced by its
+	// redacted form, which is what the report shows of that text.
+	ScanText func(ctx context.Context, name, text string) ([]report.Finding, string)
 }
 
 // Result is what an image scan adds to a report.
@@ -103,6 +105,14 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("image %s: config: %w", src.Name, err)
+	}
+	// Secrets in the config's env and history are looked for first, so
+	// that every place the report shows those texts (the image's env and
+	// history, the layers' and packages' created-by lines) shows them
+	// redacted.
+	var secretFindings []report.Finding
+	if o.ScanText != nil {
+		secretFindings, cf = scanMetadata(ctx, o.ScanText, cf)
 	}
 	layers, err := img.Layers()
 	if err != nil {
@@ -179,9 +189,7 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 	if o.VerifyKey != nil {
 		res.Image.Signature, res.Image.SignatureReason = VerifySignature(ctx, src, o.VerifyKey, o.Source)
 	}
-	if o.ScanText != nil {
-		res.Findings = append(res.Findings, scanMetadata(ctx, o.ScanText, cf)...)
-	}
+	res.Findings = append(res.Findings, secretFindings...)
 	return res, nil
 }
 
@@ -440,16 +448,25 @@ func Redact(s string) string {
 	return fmt.Sprintf("%s… (%d chars)", string(r[:4]), len(r))
 }
 
-// scanMetadata looks for secrets in the config's env and history.
-func scanMetadata(ctx context.Context, scan func(context.Context, string, string) []report.Finding, cf *v1.ConfigFile) []report.Finding {
+// scanMetadata looks for secrets in the config's env and history and
+// returns the findings and a copy of the config whose env and history texts
+// have every secret found replaced by its redacted form.
+func scanMetadata(ctx context.Context, scan func(context.Context, string, string) ([]report.Finding, string), cf *v1.ConfigFile) ([]report.Finding, *v1.ConfigFile) {
 	var out []report.Finding
+	red := *cf
+	red.Config.Env = slices.Clone(cf.Config.Env)
+	red.History = slices.Clone(cf.History)
 	for i, e := range cf.Config.Env {
-		out = append(out, scan(ctx, fmt.Sprintf("image config env[%d]", i), e)...)
+		fs, text := scan(ctx, fmt.Sprintf("image config env[%d]", i), e)
+		out = append(out, fs...)
+		red.Config.Env[i] = text
 	}
 	for i, h := range cf.History {
 		if h.CreatedBy != "" {
-			out = append(out, scan(ctx, fmt.Sprintf("image history[%d]", i), h.CreatedBy)...)
+			fs, text := scan(ctx, fmt.Sprintf("image history[%d]", i), h.CreatedBy)
+			out = append(out, fs...)
+			red.History[i].CreatedBy = text
 		}
 	}
-	return out
+	return out, &red
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/spf13/viper"
@@ -55,15 +56,30 @@ type Gitleaks struct {
 // it. It uses a private viper instance rather than gitleaks'
 // NewDetectorDefaultConfig, which mutates viper's global state.
 func NewGitleaks() (*Gitleaks, error) {
+	vc, err := defaultViperConfig()
+	if err != nil {
+		return nil, err
+	}
+	return newGitleaks(vc)
+}
+
+// defaultViperConfig decodes gitleaks' default configuration (its rules,
+// not yet compiled).
+func defaultViperConfig() (config.ViperConfig, error) {
 	v := viper.New()
 	v.SetConfigType("toml")
 	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
-		return nil, fmt.Errorf("read gitleaks default config: %w", err)
+		return config.ViperConfig{}, fmt.Errorf("read gitleaks default config: %w", err)
 	}
 	var vc config.ViperConfig
 	if err := v.Unmarshal(&vc); err != nil {
-		return nil, fmt.Errorf("decode gitleaks default config: %w", err)
+		return config.ViperConfig{}, fmt.Errorf("decode gitleaks default config: %w", err)
 	}
+	return vc, nil
+}
+
+// newGitleaks compiles a decoded configuration into a detector.
+func newGitleaks(vc config.ViperConfig) (*Gitleaks, error) {
 	cfg, err := vc.Translate()
 	if err != nil {
 		return nil, fmt.Errorf("translate gitleaks default config: %w", err)
@@ -73,6 +89,87 @@ func NewGitleaks() (*Gitleaks, error) {
 	d.IgnoreGitleaksAllow = true
 	d.MaxDecodeDepth = 0
 	return &Gitleaks{d: d}, nil
+}
+
+// TextScanner finds secrets in short texts (an image's environment and
+// history lines) without compiling all of gitleaks' rules: gitleaks runs a
+// rule's expression only on text that contains one of the rule's keywords
+// (lower-cased), so a detector made of just the rules whose keywords occur
+// in a text finds exactly what the full one finds there. Detectors are
+// built per set of rules and kept for the scanner's life; a text with no
+// keyword of any rule needs none. It is safe for concurrent use.
+type TextScanner struct {
+	vc    config.ViperConfig
+	mu    sync.Mutex
+	built map[string]*Gitleaks
+}
+
+// NewTextScanner decodes gitleaks' default configuration (not compiling
+// it).
+func NewTextScanner() (*TextScanner, error) {
+	vc, err := defaultViperConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &TextScanner{vc: vc, built: map[string]*Gitleaks{}}, nil
+}
+
+// Detect scans text as Detector.Detect does with the whole rule set.
+func (t *TextScanner) Detect(ctx context.Context, path, text string) ([]Match, error) {
+	lower := strings.ToLower(text)
+	need := map[string]bool{}
+	var add func(id string)
+	add = func(id string) {
+		if need[id] {
+			return
+		}
+		need[id] = true
+		for _, r := range t.vc.Rules { // rules a kept rule requires
+			if r.ID == id {
+				for _, req := range r.Required {
+					add(req.ID)
+				}
+			}
+		}
+	}
+	for _, r := range t.vc.Rules {
+		if len(r.Keywords) == 0 {
+			add(r.ID) // no prefilter: always runs
+			continue
+		}
+		for _, k := range r.Keywords {
+			if strings.Contains(lower, strings.ToLower(k)) {
+				add(r.ID)
+				break
+			}
+		}
+	}
+	ids := make([]string, 0, len(need))
+	for id := range need {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	key := strings.Join(ids, "\x00")
+	t.mu.Lock()
+	g, ok := t.built[key]
+	t.mu.Unlock()
+	if !ok {
+		vc := t.vc
+		vc.Rules = t.vc.Rules[:0:0]
+		for _, r := range t.vc.Rules {
+			if need[r.ID] {
+				vc.Rules = append(vc.Rules, r)
+			}
+		}
+		var err error
+		if g, err = newGitleaks(vc); err != nil {
+			return nil, err
+		}
+		t.mu.Lock()
+		t.built[key] = g
+		t.mu.Unlock()
+	}
+	return g.Detect(ctx, path, text), nil
 }
 
 // RuleIDs implements Detector.

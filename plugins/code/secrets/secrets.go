@@ -275,6 +275,53 @@ func FindingFor(m Match, analyzer, path string, dedup rules.Dedup) report.Findin
 	return r.Finding(analyzer, path, m.Line, m.Column, msg, m.Redacted, stable)
 }
 
+// RedactText returns text with the secret of each match (found in text by
+// Detect) replaced by its redacted form, for places that show the text
+// itself (an image's history lines). Matches are located by their line,
+// column and length in runes.
+func RedactText(text string, matches []Match) string {
+	if len(matches) == 0 {
+		return text
+	}
+	runes := []rune(text)
+	// Rune offset of the start of each line.
+	starts := []int{0}
+	for i, r := range runes {
+		if r == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	type span struct {
+		from, to int
+		with     string
+	}
+	var spans []span
+	for _, m := range matches {
+		if m.Line < 1 || m.Line > len(starts) {
+			continue
+		}
+		from := starts[m.Line-1] + m.Column - 1
+		to := min(from+m.Length, len(runes))
+		if from < 0 || from >= to {
+			continue
+		}
+		spans = append(spans, span{from, to, m.Redacted})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from > spans[j].from })
+	last := len(runes) + 1
+	for _, sp := range spans { // from the end, so earlier offsets stay valid
+		if sp.to > last {
+			sp.to = last // overlapping matches: the later one already covers the rest
+		}
+		if sp.from >= sp.to {
+			continue
+		}
+		runes = append(runes[:sp.from], append([]rune(sp.with), runes[sp.to:]...)...)
+		last = sp.from
+	}
+	return string(runes)
+}
+
 // Ignored reports whether a source line carries an inline suppression:
 // `shipgate:ignore` or gitleaks' `gitleaks:allow`.
 func Ignored(line string) bool {
