@@ -55,7 +55,7 @@ func (e *Engine) EvaluateAll(ctx context.Context, rep *report.Report, specs []Sp
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = e.evaluateSpec(ctx, s, Input{Params: s.Params, Report: repJSON, Start: start})
+			results[i] = e.evaluateSpec(ctx, s, Input{Params: s.Params, Report: repJSON, Start: start, compact: true})
 		}()
 	}
 	wg.Wait()

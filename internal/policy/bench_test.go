@@ -97,7 +97,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%s/interrupt=%v", m.name, !noInt), func(b *testing.B) {
 				for b.Loop() {
-					if _, _, err := p.Evaluate(ctx, Input{Report: rep, Start: time.Unix(1, 0)}); err != nil {
+					if _, _, err := p.Evaluate(ctx, Input{Report: rep, Start: time.Unix(1, 0), compact: true}); err != nil {
 						b.Fatal(err)
 					}
 				}

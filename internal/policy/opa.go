@@ -487,7 +487,11 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 	// would make every rule undefined: the report is checked on another
 	// goroutine while the module parses it.
 	repValid := make(chan bool, 1)
-	go func() { repValid <- json.Valid(in.Report) || len(bytes.TrimSpace(in.Report)) == 0 }()
+	if in.compact {
+		repValid <- true // json.Marshal output
+	} else {
+		go func() { repValid <- json.Valid(in.Report) || len(bytes.TrimSpace(in.Report)) == 0 }()
+	}
 	checkReport := func() error {
 		if !<-repValid {
 			return &Error{Policy: p.Name, Outcome: OutcomeError, Err: errors.New("encode input: report is not valid JSON")}

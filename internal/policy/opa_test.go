@@ -536,7 +536,7 @@ func BenchmarkOPA(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, _, err := p.Evaluate(ctx, Input{Report: rep, Start: opaStart}); err != nil {
+				if _, _, err := p.Evaluate(ctx, Input{Report: rep, Start: opaStart, compact: true}); err != nil {
 					b.Fatal(err)
 				}
 			}

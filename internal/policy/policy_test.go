@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -156,4 +157,29 @@ func wat(name string) func(t *testing.T) []byte {
 
 func goHostile(name string, reactor bool) func(t *testing.T) []byte {
 	return func(t *testing.T) []byte { return goWasm(t, "testdata/hostile/"+name, reactor) }
+}
+
+// TestDocumentSplice: the input document built by splicing a json.Marshal
+// report in is byte for byte the one json.Marshal builds (the random
+// stream is seeded from it).
+func TestDocumentSplice(t *testing.T) {
+	rep, err := json.Marshal(map[string]any{"packages": []any{map[string]any{"name": "a<b>&c", "v": 1.5}}, "x": "é\u2028"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, params := range []json.RawMessage{nil, json.RawMessage(`{ "a" : [1, 2] }`), json.RawMessage(`{"h":"<x>"}`)} {
+		in := Input{Params: params, Report: rep}
+		want, err := in.document("builtin:<default>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.compact = true
+		got, err := in.document("builtin:<default>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("spliced\n%s\nmarshalled\n%s", got, want)
+		}
+	}
 }
