@@ -4,7 +4,7 @@
 #
 # A bare "context deadline exceeded" with no failing input written is a known
 # race in Go's fuzzing coordinator at the -fuzztime boundary
-# (golang/go#75804, #51484), not a finding: such a run is retried (twice at
+# (golang/go#75804, #51484), not a finding: such a run is retried (three times at
 # most) and fails if it recurs. Anything else that exits non-zero fails at once.
 set -euo pipefail
 fuzztime=${1:-2s}
@@ -31,7 +31,7 @@ while read -r pkg name; do
       echo "ok   fuzz $pkg $name"
       break
     fi
-    if [ "$attempt" -lt 3 ] && deadline_flake "$out"; then
+    if [ "$attempt" -lt 4 ] && deadline_flake "$out"; then
       echo "retry fuzz $pkg $name: Go fuzzing deadline race (no failing input), attempt $attempt"
       flaked=$((flaked+1)); attempt=$((attempt+1))
       continue
