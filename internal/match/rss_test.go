@@ -1,7 +1,6 @@
 package match
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	vulndbfixture "github.com/shipgate/shipgate/fixtures/vulndb"
+	"github.com/shipgate/shipgate/internal/rsstest"
 )
 
 // Environment variables of TestMatchPeakRSS.
@@ -100,41 +100,17 @@ func TestMatchRSSChild(t *testing.T) {
 	pkgs := vulndbfixture.SyntheticPackages(vulndbfixture.Options{Advisories: 100_000, Packages: 10_000, AffectedEvery: n})
 	runtime.GC()
 	debug.FreeOSMemory()
-	base := procStatusKB(t, "VmRSS")
+	base := rsstest.ProcStatusKB(t, "VmRSS")
 	start := time.Now()
 	vulns, err := Match(context.Background(), db, pkgs, vulndbfixture.SyntheticOS())
 	wall := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	peak := procStatusKB(t, "VmHWM")
+	peak := rsstest.ProcStatusKB(t, "VmHWM")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(rssResult{Vulns: len(vulns), MatchWall: wall, BaseRSSKB: base, PeakRSSKB: peak,
-		AboveBaseKB: peak - base, RssAnonKB: procStatusKB(t, "RssAnon"), RssFileKB: procStatusKB(t, "RssFile"), HeapAllocKB: ms.HeapAlloc / 1024, GOMAXPROCS: runtime.GOMAXPROCS(0), AffectedEach: n})
+		AboveBaseKB: peak - base, RssAnonKB: rsstest.ProcStatusKB(t, "RssAnon"), RssFileKB: rsstest.ProcStatusKB(t, "RssFile"), HeapAllocKB: ms.HeapAlloc / 1024, GOMAXPROCS: runtime.GOMAXPROCS(0), AffectedEach: n})
 	fmt.Printf("RSSRESULT %s\n", b)
-}
-
-// procStatusKB reads one "Field:   123 kB" line of /proc/self/status.
-func procStatusKB(t *testing.T, field string) int64 {
-	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || k != field {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			t.Fatalf("%s: %v", field, err)
-		}
-		return n
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
 }

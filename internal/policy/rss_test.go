@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,11 +9,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shipgate/shipgate/internal/rsstest"
 	"github.com/shipgate/shipgate/policies"
 )
 
@@ -117,7 +116,7 @@ func TestPolicyRSSChild(t *testing.T) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	var r policyRSSResult
-	r.BaseRSSKB = procStatusKB(t, "VmRSS")
+	r.BaseRSSKB = rsstest.ProcStatusKB(t, "VmRSS")
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		t.Fatalf("reset VmHWM: %v", err)
 	}
@@ -126,34 +125,12 @@ func TestPolicyRSSChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Wall = time.Since(start)
-	r.PeakRSSKB = procStatusKB(t, "VmHWM")
+	r.PeakRSSKB = rsstest.ProcStatusKB(t, "VmHWM")
 	r.AboveBaseKB = r.PeakRSSKB - r.BaseRSSKB
-	r.AnonKB = procStatusKB(t, "RssAnon")
+	r.AnonKB = rsstest.ProcStatusKB(t, "RssAnon")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.GoHeapKB, r.GoSysKB = ms.HeapAlloc>>10, ms.Sys>>10
 	b, _ := json.Marshal(r)
 	t.Logf("RSSRESULT %s\n", b)
-}
-
-// procStatusKB reads a "kB" field of /proc/self/status.
-func procStatusKB(t *testing.T, field string) int64 {
-	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
 }

@@ -39,26 +39,29 @@ type tarEntry struct {
 	link         string
 }
 
-// openArchiveImage opens a docker-archive at p. When its manifest.json
+// openArchiveImage opens a docker-archive at p (index is its entries, from
+// indexTar; nil to read them here). When its manifest.json
 // names exactly one image whose layer list matches the config's diffIDs,
 // the layers read their entries directly; otherwise (several images, odd
 // archives) go-containerregistry's layers are used as they are.
-func openArchiveImage(p string) (v1.Image, error) {
+func openArchiveImage(p string, index map[string]tarEntry) (v1.Image, error) {
 	img, err := tarball.ImageFromPath(p, nil)
 	if err != nil {
 		return nil, err
 	}
-	layers, err := archiveLayers(p, img)
+	layers, err := archiveLayers(p, index, img)
 	if err != nil || layers == nil {
 		return img, nil // go-containerregistry's own path reports its errors
 	}
 	return &archiveImage{Image: img, layers: layers}, nil
 }
 
-func archiveLayers(p string, img v1.Image) ([]v1.Layer, error) {
-	index, err := indexTar(p)
-	if err != nil {
-		return nil, err
+func archiveLayers(p string, index map[string]tarEntry, img v1.Image) ([]v1.Layer, error) {
+	if index == nil {
+		var err error
+		if index, err = indexTar(p); err != nil {
+			return nil, err
+		}
 	}
 	me, ok := resolveEntry(index, "manifest.json")
 	if !ok || me.size > 16<<20 {

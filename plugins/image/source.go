@@ -100,12 +100,14 @@ func openPath(display, p string, o SourceOptions) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open image %s: %w", p, err)
 	}
-	isOCI, err := tarHas(file, "oci-layout")
+	// One pass over the archive's headers tells an OCI layout from a
+	// docker-archive and locates the docker-archive's entries.
+	index, err := indexTar(file)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("open image %s: %w", p, err)
 	}
-	if isOCI {
+	if _, isOCI := index["oci-layout"]; isOCI {
 		dir, err := os.MkdirTemp(o.TempDir, "shipgate-oci-")
 		if err != nil {
 			cleanup()
@@ -123,7 +125,7 @@ func openPath(display, p string, o SourceOptions) (*Source, error) {
 		}
 		return &Source{Image: img, Name: display, Kind: "oci-layout", cleanup: clean}, nil
 	}
-	img, err := openArchiveImage(file)
+	img, err := openArchiveImage(file, index)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("open docker archive %s: %w", p, err)
@@ -167,27 +169,6 @@ func maybeGunzip(p, tmp string) (string, func(), error) {
 
 // maxArchiveBytes bounds an uncompressed image archive.
 const maxArchiveBytes = 64 << 30
-
-func tarHas(p, entry string) (bool, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("read tar: %w", err)
-		}
-		if strings.TrimPrefix(h.Name, "./") == entry {
-			return true, nil
-		}
-	}
-}
 
 // untarLayout extracts an OCI layout archive: only regular files and
 // directories, every name confined to dir.
@@ -368,7 +349,7 @@ func openDaemon(ctx context.Context, ref string, o SourceOptions) (*Source, erro
 		return nil, fmt.Errorf("docker:%s: %w", ref, err)
 	}
 	out.Close()
-	img, err := openArchiveImage(out.Name())
+	img, err := openArchiveImage(out.Name(), nil)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("docker:%s: %w", ref, err)

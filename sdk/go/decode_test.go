@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -291,6 +292,32 @@ func TestDecodeCountBounded(t *testing.T) {
 		d := decoder{data: []byte(tt.in)}
 		if got := d.count(); got != tt.want {
 			t.Errorf("count(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestDecodeFieldTables: the fast decoder's field lists name exactly the
+// json fields of the SDK's types, so a field added to a type cannot be
+// left empty by the fast path without this test failing.
+func TestDecodeFieldTables(t *testing.T) {
+	for _, tt := range []struct {
+		typ    any
+		fields []string
+	}{
+		{Input{}, inputFields}, {Policy{}, policyFields}, {Report{}, reportFields}, {Target{}, targetFields},
+		{OS{}, osFields}, {Location{}, locationFields}, {Package{}, packageFields}, {Suppression{}, suppressionFields},
+		{Vulnerability{}, vulnFields}, {Finding{}, findingFields}, {Image{}, imageFields},
+	} {
+		rt := reflect.TypeOf(tt.typ)
+		var tags []string
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				tags = append(tags, name)
+			}
+		}
+		if !slices.Equal(tags, tt.fields) {
+			t.Errorf("%s: json fields %v, decoder table %v", rt.Name(), tags, tt.fields)
 		}
 	}
 }
