@@ -3,7 +3,6 @@ package match
 import (
 	"context"
 	"errors"
-	"reflect"
 	"testing"
 
 	"github.com/shipgate/shipgate/internal/report"
@@ -28,12 +27,7 @@ func TestMatchDistros(t *testing.T) {
 	photon1, photon4 := osOf("photon", "1.0"), osOf("photon", "4.0")
 	mariner1, mariner2, azl3 := osOf("mariner", "1.0"), osOf("mariner", "2.0"), osOf("azurelinux", "3.0")
 	br, echo, minimos := osOf("bottlerocket", "1.19.0"), osOf("echo", "1"), osOf("minimos", "20250101")
-	tests := []struct {
-		name string
-		os   *report.OS
-		pkg  report.Package
-		want []hit
-	}{
+	tests := []osCase{
 		// SUSE: binary name, binary version, rpm, fixed advisories only.
 		{"leap: affected, the advisory without fixed version not reported", leap, rpm("postgresql", "13-4.6.6", "postgresql", "13-4.6.6"),
 			[]hit{{"SUSE-SU-2021:0175-1", "13-4.6.7", "fixed"}}},
@@ -119,25 +113,7 @@ func TestMatchDistros(t *testing.T) {
 			[]hit{{"CVE-2020-1234", "1.6-r1", "fixed"}}},
 		{"minimos: the Alpine bucket is not used", minimos, apk("busybox", "1.36.1-r9", "busybox", ""), []hit{}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Match(context.Background(), db, []report.Package{tt.pkg}, tt.os)
-			if err != nil {
-				t.Fatalf("Match: %v", err)
-			}
-			if g := hits(got); !reflect.DeepEqual(g, tt.want) {
-				t.Errorf("got %+v\nwant %+v", g, tt.want)
-			}
-			for _, v := range got {
-				if v.InstalledVersion != tt.pkg.Version || v.PackageName != tt.pkg.Name {
-					t.Errorf("installed version/name: %+v", v)
-				}
-				if v.DataSource == nil || v.DataSource.ID == "" {
-					t.Errorf("data source: %+v", v.DataSource)
-				}
-			}
-		})
-	}
+	runOSCases(t, db, tests, func(ds string) bool { return ds != "" })
 }
 
 // TestMatchDistrosFields checks the data source and severity of a

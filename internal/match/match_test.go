@@ -178,12 +178,7 @@ func osPkg(eco, name, ver, src, srcVer, arch string) report.Package {
 func TestMatchOS(t *testing.T) {
 	db := openFixture(t)
 	debian := &report.OS{Family: "debian", Version: "12.5"}
-	tests := []struct {
-		name string
-		os   *report.OS
-		pkg  report.Package
-		want []hit
-	}{
+	tests := []osCase{
 		{"debian binary matched by source package", debian, osPkg(report.EcosystemDeb, "libssl3", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2", "amd64"),
 			[]hit{{"CVE-2010-0928", "", "will_not_fix"}, {"CVE-2024-0727", "3.0.13-1~deb12u1", "fixed"}}},
 		{"debian at fixed version: only the unfixed one", debian, osPkg(report.EcosystemDeb, "libssl3", "3.0.13-1~deb12u1", "openssl", "3.0.13-1~deb12u1", "amd64"),
@@ -215,22 +210,7 @@ func TestMatchOS(t *testing.T) {
 		{"amazon linux 2023", &report.OS{Family: "amzn", Version: "2023.5.20240722"}, osPkg(report.EcosystemRpm, "vim-minimal", "2:9.0.2081-1.amzn2023.0.1", "vim", "", "x86_64"),
 			[]hit{{"CVE-2024-22667", "2:9.0.2153-1.amzn2023.0.1", "fixed"}}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Match(context.Background(), db, []report.Package{tt.pkg}, tt.os)
-			if err != nil {
-				t.Fatalf("Match: %v", err)
-			}
-			if g := hits(got); !reflect.DeepEqual(g, tt.want) {
-				t.Errorf("got %+v\nwant %+v", g, tt.want)
-			}
-			for _, v := range got {
-				if v.InstalledVersion != tt.pkg.Version || v.PackageName != tt.pkg.Name {
-					t.Errorf("installed version/name: %+v", v)
-				}
-			}
-		})
-	}
+	runOSCases(t, db, tests, nil)
 }
 
 func TestMatchFields(t *testing.T) {

@@ -23,12 +23,7 @@ func TestMatchRedHat(t *testing.T) {
 	rpm := func(name, ver, arch string) report.Package {
 		return osPkg(report.EcosystemRpm, name, ver, "", "", arch)
 	}
-	tests := []struct {
-		name string
-		os   *report.OS
-		pkg  report.Package
-		want []hit
-	}{
+	tests := []osCase{
 		{"rhel 9: RHSA with two CVEs, unfixed will_not_fix, EUS-only CPE not matched", rhel9, rpm("openssl-libs", "1:3.0.7-24.el9", "x86_64"),
 			[]hit{{"CVE-2023-5678", "1:3.0.7-25.el9_3", "fixed"}, {"CVE-2023-6129", "1:3.0.7-25.el9_3", "fixed"}, {"CVE-2024-0727", "", "will_not_fix"}}},
 		{"rhel 9: fixed at exactly the installed version", rhel9, rpm("openssl-libs", "1:3.0.7-25.el9_3", "x86_64"),
@@ -59,25 +54,7 @@ func TestMatchRedHat(t *testing.T) {
 			[]hit{{"CVE-2022-4378", "4.18.0-425.13.1.el8_7", "fixed"}}},
 		{"unknown package", rhel9, rpm("no-such-package", "1.0-1.el9", "x86_64"), []hit{}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Match(context.Background(), db, []report.Package{tt.pkg}, tt.os)
-			if err != nil {
-				t.Fatalf("Match: %v", err)
-			}
-			if g := hits(got); !reflect.DeepEqual(g, tt.want) {
-				t.Errorf("got %+v\nwant %+v", g, tt.want)
-			}
-			for _, v := range got {
-				if v.InstalledVersion != tt.pkg.Version || v.PackageName != tt.pkg.Name {
-					t.Errorf("installed version/name: %+v", v)
-				}
-				if v.DataSource == nil || v.DataSource.ID != "redhat-oval" {
-					t.Errorf("data source: %+v", v.DataSource)
-				}
-			}
-		})
-	}
+	runOSCases(t, db, tests, func(ds string) bool { return ds == "redhat-oval" })
 }
 
 // TestMatchRedHatFields checks the vendor ids, severities and their
