@@ -99,9 +99,11 @@ func newGitleaks(vc config.ViperConfig) (*Gitleaks, error) {
 // built per set of rules and kept for the scanner's life; a text with no
 // keyword of any rule needs none. It is safe for concurrent use.
 type TextScanner struct {
-	vc    config.ViperConfig
-	mu    sync.Mutex
-	built map[string]*Gitleaks
+	vc config.ViperConfig
+	// keywords are each rule's keywords, lower-cased (by index in vc.Rules).
+	keywords [][]string
+	mu       sync.Mutex
+	built    map[string]*Gitleaks
 }
 
 // NewTextScanner decodes gitleaks' default configuration (not compiling
@@ -111,7 +113,13 @@ func NewTextScanner() (*TextScanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TextScanner{vc: vc, built: map[string]*Gitleaks{}}, nil
+	keywords := make([][]string, len(vc.Rules))
+	for i, r := range vc.Rules {
+		for _, k := range r.Keywords {
+			keywords[i] = append(keywords[i], strings.ToLower(k))
+		}
+	}
+	return &TextScanner{vc: vc, keywords: keywords, built: map[string]*Gitleaks{}}, nil
 }
 
 // Detect scans text as Detector.Detect does with the whole rule set.
@@ -132,13 +140,13 @@ func (t *TextScanner) Detect(ctx context.Context, path, text string) ([]Match, e
 			}
 		}
 	}
-	for _, r := range t.vc.Rules {
-		if len(r.Keywords) == 0 {
+	for i, r := range t.vc.Rules {
+		if len(t.keywords[i]) == 0 {
 			add(r.ID) // no prefilter: always runs
 			continue
 		}
-		for _, k := range r.Keywords {
-			if strings.Contains(lower, strings.ToLower(k)) {
+		for _, k := range t.keywords[i] {
+			if strings.Contains(lower, k) {
 				add(r.ID)
 				break
 			}
