@@ -84,7 +84,9 @@ func (l *layerFS) add(p string, size int64, mode fs.FileMode, modTime time.Time,
 			return err
 		}
 	}
-	if _, dup := l.files[p]; !dup {
+	if old, dup := l.files[p]; dup {
+		l.mem -= int64(len(old.data)) // a later entry of the same path replaces it
+	} else {
 		l.link(p)
 	}
 	l.files[p] = f
