@@ -230,7 +230,7 @@ func (p *Policy) loadOPA(ctx context.Context) error {
 	if minPages > maxPages {
 		return fail(fmt.Errorf("OPA module needs %d pages of memory at start, over the limit of %d", minPages, maxPages))
 	}
-	glue, err := p.rt.CompileModule(ctx, glueModule(minPages, maxPages))
+	glue, err := e.compileModule(ctx, p.rt, glueModule(minPages, maxPages))
 	if err != nil {
 		return fail(fmt.Errorf("compile OPA memory module: %w", err))
 	}

@@ -573,3 +573,35 @@ func FuzzOPAViolations(f *testing.F) {
 		_, _ = spec.fn(&builtinCtx{start: opaStart}, args)
 	})
 }
+
+// TestConcurrentLoadSameModule: goroutines loading one module at once into
+// a fresh engine whose compilation cache already holds it. wazero 1.12 hands
+// a module read back from that cache to concurrent callers before its entry
+// preambles exist, so an instance made from it panicked; the engine now
+// compiles one module at a time (Engine.compileModule).
+func TestConcurrentLoadSameModule(t *testing.T) {
+	wasm := readFile(t, "../../sdk/examples/rego/policy.wasm")
+	for round := range 10 {
+		e := newEngine(t, Options{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := e.Load(context.Background(), "policy.wasm", wasm)
+				if err == nil {
+					_, _, err = p.Evaluate(context.Background(), Input{Report: json.RawMessage(`{}`)})
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}

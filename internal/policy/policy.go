@@ -84,9 +84,16 @@ type Engine struct {
 	rt    wazero.Runtime // compiled without wazero's interruption checks
 	cache wazero.CompilationCache
 
-	mu       sync.Mutex
-	checked  wazero.Runtime                 // with wazero's checks, created on first need
-	compiled map[compiledKey]compiledModule // by digest and runtime
+	// compileMu serialises CompileModule on the engine's runtimes: wazero
+	// 1.12 publishes a module read back from the compilation cache to its
+	// other callers before that module's entry preambles are built, and an
+	// instance made from it then panics ("index out of range" in
+	// NewFunction) — seen with several policies of one module loaded at
+	// once.
+	compileMu sync.Mutex
+	mu        sync.Mutex
+	checked   wazero.Runtime                 // with wazero's checks, created on first need
+	compiled  map[compiledKey]compiledModule // by digest and runtime
 }
 
 // compiledKey keys the engine's compiled modules.
@@ -272,6 +279,13 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Policy, e
 	return p, nil
 }
 
+// compileModule compiles code on rt, one compilation at a time (compileMu).
+func (e *Engine) compileModule(ctx context.Context, rt wazero.Runtime, code []byte) (wazero.CompiledModule, error) {
+	e.compileMu.Lock()
+	defer e.compileMu.Unlock()
+	return rt.CompileModule(ctx, code)
+}
+
 // compile compiles a module, or takes it from the engine's memory or disk
 // cache. Unless Options.NoInterrupt is set, the module is rewritten with
 // the fuel checks of instrument.go and compiled without wazero's checks; a
@@ -303,7 +317,7 @@ func (e *Engine) compile(ctx context.Context, name string, wasm []byte, digest s
 			}
 			code = wasm
 		}
-		cm, err := rt.CompileModule(ctx, code)
+		cm, err := e.compileModule(ctx, rt, code)
 		if err != nil {
 			if !key.checked && !e.opts.NoInterrupt {
 				// Report the original module's own error (or run it with
