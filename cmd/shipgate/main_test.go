@@ -55,6 +55,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown builtin policy", []string{"scan", "testdata/vulnerable", "--skip-db-update", "--policy", "builtin:nope"}, 2, "no built-in policy"},
 		{"suppressed by VEX passes", []string{"scan", "testdata/vulnerable", "--skip-db-update", "--vex", "testdata/lodash.openvex.json"}, 0, "PASS"},
 		{"no database offline is an error", []string{"scan", "testdata/vulnerable", "--offline", "--db-dir", "testdata/nodb"}, 2, "vulnerabilities were not checked"},
+		{"a code-only scan needs no database", []string{"scan", "testdata/vulnerable", "--stages", "code", "--offline", "--db-dir", "testdata/nodb", "-q"}, 0, ""},
 		{"sbom with a broken file exits 0", []string{"sbom", "testdata/mixed", "-o", "json"}, 0, "broken/Cargo.lock:"},
 		{"sbom --strict exits 2", []string{"sbom", "testdata/mixed", "-o", "json", "--strict"}, 2, "--strict: 1 files could not be analysed"},
 		{"scan --strict exits 2", []string{"scan", "testdata/mixed", "--strict"}, 2, "ERROR: --strict"},

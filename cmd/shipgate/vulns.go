@@ -38,7 +38,13 @@ func (f *dbFlags) register(cmd *cobra.Command) {
 // missing or due), then matches every package of the report against it.
 // Without a usable database the scan fails closed: a gate that could not
 // check vulnerabilities must not pass.
+//
+// A report without packages (a code-only scan, a tree without lockfiles)
+// has nothing to match: no database is opened or downloaded for it.
 func (a *app) matchVulnerabilities(ctx context.Context, rep *report.Report, r *resolved, f *dbFlags) error {
+	if len(rep.Packages) == 0 {
+		return nil
+	}
 	cfg := r.cfg.DB
 	dir := firstNonEmpty(f.dir, cfg.Dir)
 	if dir == "" && r.cacheDir != "" {

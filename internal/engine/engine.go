@@ -5,10 +5,12 @@
 package engine
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"runtime"
@@ -56,10 +58,11 @@ type Output struct {
 }
 
 type job struct {
-	seq       int
 	path      string
 	info      fs.FileInfo
 	analyzers []int
+	// results is written by the worker that ran the job.
+	results []fileResult
 }
 
 type fileResult struct {
@@ -90,7 +93,29 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 		statuses[i] = report.AnalyzerStatus{Name: a.Name(), Stage: a.Stage(), Status: report.StatusOK}
 	}
 
-	var jobs []job
+	// The walk feeds the workers as it goes: analysing starts with the
+	// first claimed file, not after the whole tree was listed.
+	var jobs []*job
+	ch := make(chan *job, 4*workers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done, claimed := 0, 0
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for j := range ch {
+				j.results, buf = runJob(ctx, fsys, analyzers, j, opts.MaxFileSize, buf)
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(done, claimed)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	files := 0
 	walkErrs := map[int][]report.FileError{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -136,55 +161,39 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 			}
 		}
 		if len(claim) > 0 {
-			jobs = append(jobs, job{seq: len(jobs), path: p, info: info, analyzers: claim})
+			j := &job{path: p, info: info, analyzers: claim}
+			jobs = append(jobs, j)
+			if opts.Progress != nil {
+				mu.Lock()
+				claimed++
+				mu.Unlock()
+			}
+			select {
+			case ch <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		return nil
 	})
+	close(ch)
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("walk: %w", err)
 	}
-
-	results := make([][]fileResult, len(jobs))
-	ch := make(chan job)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	for range min(workers, max(len(jobs), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range ch {
-				results[j.seq] = runJob(ctx, fsys, analyzers, j, opts.MaxFileSize)
-				if opts.Progress != nil {
-					mu.Lock()
-					done++
-					opts.Progress(done, len(jobs))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	out := &Output{Files: files}
 	seen := map[string]int{}
-	for ji, rs := range results {
-		for _, r := range rs {
+	for _, j := range jobs {
+		for _, r := range j.results {
 			st := &statuses[r.analyzer]
 			st.Files++
 			name := analyzers[r.analyzer].Name()
 			if r.err != nil {
-				st.Errors = append(st.Errors, report.FileError{Path: jobs[ji].path, Line: plugins.ErrorLine(r.err), Message: errMessage(jobs[ji].path, r.err)})
+				st.Errors = append(st.Errors, report.FileError{Path: j.path, Line: plugins.ErrorLine(r.err), Message: errMessage(j.path, r.err)})
 			}
 			if r.result == nil {
 				continue
@@ -201,7 +210,7 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 					p.Relationship = report.RelationshipUnknown
 				}
 				if p.BOMRef == "" {
-					p.BOMRef = plugins.Ref(jobs[ji].path, p.Purl+"#"+p.Name+"@"+p.Version)
+					p.BOMRef = plugins.Ref(j.path, p.Purl+"#"+p.Name+"@"+p.Version)
 				}
 				if k, ok := seen[p.BOMRef]; ok {
 					mergePackage(&out.Packages[k], p)
@@ -228,23 +237,72 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 	return out, nil
 }
 
-func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j job, maxSize int64) []fileResult {
+// sharedReadMax is the largest file read once into memory and handed to
+// each of the analyzers that claim it; a larger one is opened by each.
+const sharedReadMax = 4 << 20
+
+// runJob runs the analyzers that claimed j's file. A file claimed by several
+// analyzers is read once into buf (reused by the worker, returned) and each
+// gets a reader over the same bytes.
+func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j *job, maxSize int64, buf []byte) ([]fileResult, []byte) {
 	out := make([]fileResult, 0, len(j.analyzers))
+	size := j.info.Size()
+	if size > maxSize {
+		for _, ai := range j.analyzers {
+			out = append(out, fileResult{analyzer: ai, err: fmt.Errorf("file too large to analyse: %d bytes (limit %d)", size, maxSize)})
+		}
+		return out, buf
+	}
+	var data []byte
+	var openErr error
+	if len(j.analyzers) > 1 && size <= sharedReadMax {
+		data, openErr = readFile(fsys, j.path, buf)
+		if data != nil {
+			buf = data[:0]
+		}
+	}
 	for _, ai := range j.analyzers {
 		r := fileResult{analyzer: ai}
-		if j.info.Size() > maxSize {
-			r.err = fmt.Errorf("file too large to analyse: %d bytes (limit %d)", j.info.Size(), maxSize)
-		} else {
-			r.result, r.err = analyze(ctx, fsys, analyzers[ai], j)
+		switch {
+		case openErr != nil:
+			r.err = openErr
+		case data != nil:
+			r.result, r.err = analyze(ctx, fsys, analyzers[ai], j, func() (io.ReadCloser, error) {
+				return io.NopCloser(bytes.NewReader(data)), nil
+			})
+		default:
+			r.result, r.err = analyze(ctx, fsys, analyzers[ai], j, func() (io.ReadCloser, error) {
+				return fsys.Open(j.path)
+			})
 		}
 		out = append(out, r)
 	}
-	return out
+	return out, buf
+}
+
+// readFile reads the file at p, of at most sharedReadMax bytes, into buf's
+// storage (grown when needed). A file that grew past sharedReadMax since
+// the walk returns nil data and no error: each analyzer then opens it.
+func readFile(fsys fs.FS, p string, buf []byte) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("open: %s", trimPathErr(err))
+	}
+	defer f.Close()
+	b := bytes.NewBuffer(buf[:0])
+	n, err := b.ReadFrom(io.LimitReader(f, sharedReadMax+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %s", trimPathErr(err))
+	}
+	if n > sharedReadMax {
+		return nil, nil
+	}
+	return b.Bytes(), nil
 }
 
 // analyze runs one analyzer on one file, turning a panic into an error.
-func analyze(ctx context.Context, fsys fs.FS, a plugins.Analyzer, j job) (res *plugins.Result, err error) {
-	f, err := fsys.Open(j.path)
+func analyze(ctx context.Context, fsys fs.FS, a plugins.Analyzer, j *job, open func() (io.ReadCloser, error)) (res *plugins.Result, err error) {
+	f, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("open: %s", trimPathErr(err))
 	}
