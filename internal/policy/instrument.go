@@ -154,11 +154,30 @@ type instrumenter struct {
 	fuelGlobal    uint32   // index of the fuel global
 	typeParams    []uint32 // parameter count by type index
 	funcTypes     []uint32 // type index by defined function
+	// referenced marks functions whose index appears in an element segment
+	// or a ref.func (original indices): call_indirect may reach them.
+	referenced map[uint32]bool
+	// boundedCost is, by defined function, the most code bytes a call to
+	// it can run (its body and the bodies of the functions it calls), or
+	// -1 when that is not bounded (see bounded).
+	boundedCost []int64
 }
 
 // funcIndex renumbers a function index: the check import is appended to
 // the imported functions, so defined functions move up by one.
 func (in *instrumenter) funcIndex(i uint32) uint32 {
+	if in.referenced != nil {
+		in.referenced[i] = true
+	}
+	if i >= in.importedFuncs {
+		return i + 1
+	}
+	return i
+}
+
+// renumber is funcIndex for an index that does not make the function a
+// call_indirect target (exports, start, direct calls).
+func (in *instrumenter) renumber(i uint32) uint32 {
 	if i >= in.importedFuncs {
 		return i + 1
 	}
@@ -218,7 +237,7 @@ func instrument(wasm []byte) ([]byte, error) {
 		secs = append(secs[:at], append([]section{{id, []byte{0}}}, secs[at:]...)...)
 		return at
 	}
-	in := &instrumenter{}
+	in := &instrumenter{referenced: map[uint32]bool{}}
 	if fi := find(3); fi >= 0 {
 		fr := &wasmReader{b: secs[fi].body}
 		for range fr.u32() {
@@ -334,7 +353,7 @@ func instrument(wasm []byte) ([]byte, error) {
 			b, err = in.exports(s.body)
 		case 8:
 			sr := &wasmReader{b: s.body}
-			b = appendU32(nil, in.funcIndex(sr.u32()))
+			b = appendU32(nil, in.renumber(sr.u32()))
 			err = sr.err
 		case 9:
 			b, err = in.elements(s.body)
@@ -381,7 +400,7 @@ func (in *instrumenter) exports(body []byte) ([]byte, error) {
 		out = append(out, r.b[start:r.pos]...)
 		idx := r.u32()
 		if kind == 0 {
-			idx = in.funcIndex(idx)
+			idx = in.renumber(idx)
 		}
 		out = appendU32(out, idx)
 	}
@@ -423,7 +442,8 @@ func (in *instrumenter) elements(body []byte) ([]byte, error) {
 	return out, r.err
 }
 
-// code rewrites every function body.
+// code rewrites every function body, after bounded has found the
+// functions that need no check of their own.
 func (in *instrumenter) code(body []byte) ([]byte, error) {
 	r := &wasmReader{b: body}
 	n := r.u32()
@@ -431,9 +451,10 @@ func (in *instrumenter) code(body []byte) ([]byte, error) {
 	if int(n) != len(in.funcTypes) {
 		return nil, fmt.Errorf("%w: %d bodies for %d functions", errNotInstrumentable, n, len(in.funcTypes))
 	}
+	bodies := make([][]byte, n)
 	for i := range n {
 		size := r.u32()
-		fb := r.bytes(int(size))
+		bodies[i] = r.bytes(int(size))
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -441,7 +462,12 @@ func (in *instrumenter) code(body []byte) ([]byte, error) {
 		if int(t) >= len(in.typeParams) {
 			return nil, fmt.Errorf("%w: function %d has type %d of %d", errNotInstrumentable, i, t, len(in.typeParams))
 		}
-		nb, err := in.function(fb, in.typeParams[t])
+	}
+	if err := in.bounded(bodies); err != nil {
+		return nil, err
+	}
+	for i, fb := range bodies {
+		nb, err := in.function(fb, in.typeParams[in.funcTypes[i]], in.boundedCost[i] >= 0)
 		if err != nil {
 			return nil, err
 		}
@@ -451,16 +477,145 @@ func (in *instrumenter) code(body []byte) ([]byte, error) {
 	return out, nil
 }
 
+// maxBoundedCost caps the cost of a function that goes without an entry
+// check: a caller's charge includes it for every call site.
+const maxBoundedCost = 1 << 16
+
+// bounded fills boundedCost. A function is bounded when it has no loop,
+// no call_indirect, is no call_indirect target (element segments,
+// ref.func), calls no import and calls only bounded functions, and its
+// cost (its body plus its callees' costs, once per call site) is at most
+// maxBoundedCost. A bounded function gets no check at entry: each check
+// point of a caller charges the costs of the bounded functions called
+// after it instead, so between two checks the module still runs at most
+// the fuel charged. Recursion is never bounded (a cycle makes all its
+// functions unbounded), so deep or exponential recursion still meets an
+// entry check at every level.
+func (in *instrumenter) bounded(bodies [][]byte) error {
+	type info struct {
+		size  int64
+		calls []uint32 // defined callees, by call site
+		open  bool     // no loop, call_indirect, import call or reference
+	}
+	infos := make([]info, len(bodies))
+	scans := make([]*funcState, len(bodies))
+	for i, fb := range bodies {
+		fs, bodyStart, err := in.scan(fb)
+		if err != nil {
+			return err
+		}
+		scans[i] = fs
+		infos[i].size = int64(len(fb) - bodyStart)
+	}
+	// All bodies are scanned first: a ref.func in a later body marks an
+	// earlier function.
+	for i, fs := range scans {
+		inf := info{size: infos[i].size, open: !fs.loops && !fs.indirect && !in.referenced[in.importedFuncs+uint32(i)]}
+		for _, c := range fs.calls {
+			if c < in.importedFuncs || c-in.importedFuncs >= uint32(len(bodies)) {
+				inf.open = false
+				break
+			}
+			inf.calls = append(inf.calls, c-in.importedFuncs)
+		}
+		infos[i] = inf
+	}
+	const (
+		unvisited = 0
+		visiting  = 1
+		done      = 2
+	)
+	state := make([]byte, len(bodies))
+	in.boundedCost = make([]int64, len(bodies))
+	var visit func(f uint32) int64
+	visit = func(f uint32) int64 {
+		switch state[f] {
+		case visiting:
+			return -1 // recursion
+		case done:
+			return in.boundedCost[f]
+		}
+		state[f] = visiting
+		inf := &infos[f]
+		cost := int64(-1)
+		if inf.open {
+			cost = inf.size
+			for _, c := range inf.calls {
+				cc := visit(c)
+				if cc < 0 || cost+cc > maxBoundedCost {
+					cost = -1
+					break
+				}
+				cost += cc
+			}
+			if cost > maxBoundedCost {
+				cost = -1
+			}
+		}
+		in.boundedCost[f] = cost
+		state[f] = done
+		return cost
+	}
+	for f := range bodies {
+		visit(uint32(f))
+	}
+	return nil
+}
+
+// scan decodes a body without rewriting it and returns what bounded needs
+// (loops, calls) and where the instructions start.
+func (in *instrumenter) scan(fb []byte) (*funcState, int, error) {
+	r := &wasmReader{b: fb}
+	for range r.u32() {
+		r.u32()
+		r.valType()
+	}
+	if r.err != nil {
+		return nil, 0, r.err
+	}
+	bodyStart := r.pos
+	fs := &funcState{end: len(fb), scan: true}
+	var buf []byte
+	for r.pos < len(fb) && r.err == nil {
+		start := r.pos
+		op := r.byte()
+		var err error
+		if buf, err = in.instr(r, op, start, buf[:0], fs); err != nil {
+			return nil, 0, err
+		}
+	}
+	return fs, bodyStart, r.err
+}
+
+// calleeCost returns the cost of a call to function idx (original index)
+// that callers charge: a bounded function's, else 0 (it checks itself).
+func (in *instrumenter) calleeCost(idx uint32) int64 {
+	if idx < in.importedFuncs || idx-in.importedFuncs >= uint32(len(in.boundedCost)) {
+		return 0
+	}
+	return max(in.boundedCost[idx-in.importedFuncs], 0)
+}
+
 // funcState is what a function's rewrite needs besides the reader.
 type funcState struct {
 	end     int    // end of the body
 	tmp     uint32 // index of the added i32 local (bulk operation length)
 	usedTmp bool   // whether the body uses it (then it is declared)
+	// extra is the cost of the bounded functions the rest of the body
+	// calls (once per call site), charged at each check point.
+	extra int64
+
+	// scan mode (bounded's pre-pass): nothing is charged, calls and
+	// loops are recorded.
+	scan     bool
+	loops    bool     // has a loop
+	indirect bool     // has a call_indirect or return_call_indirect
+	calls    []uint32 // direct callees (original indices), by call site
 }
 
 // charge appends the fuel check for a point from which at most cost code
 // bytes run before the next check point.
-func (in *instrumenter) charge(out []byte, cost int) []byte {
+func (in *instrumenter) charge(out []byte, cost int64) []byte {
 	cost = min(max(cost, 1), fuelBudget)
 	out = append(out, 0x23)
 	out = appendU32(out, in.fuelGlobal)
@@ -493,9 +648,10 @@ func (in *instrumenter) chargeBulk(out []byte, fs *funcState) []byte {
 	return appendU32(out, in.fuelGlobal)
 }
 
-// function rewrites one body: a check at entry and at every loop header,
-// bulk operations charged, function indices renumbered.
-func (in *instrumenter) function(fb []byte, params uint32) ([]byte, error) {
+// function rewrites one body: a check at entry (unless the function is
+// bounded) and at every loop header, bulk operations charged, function
+// indices renumbered.
+func (in *instrumenter) function(fb []byte, params uint32, bounded bool) ([]byte, error) {
 	r := &wasmReader{b: fb}
 	ngroups := r.u32()
 	groupsAt := r.pos
@@ -513,8 +669,21 @@ func (in *instrumenter) function(fb []byte, params uint32) ([]byte, error) {
 	// The added local is declared last: its index is params + locals.
 	bodyStart := r.pos
 	fs := &funcState{end: len(fb), tmp: params + uint32(nlocals)}
+	if !bounded {
+		sf, _, err := in.scan(fb)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range sf.calls {
+			if cc := in.calleeCost(c); cc > 0 {
+				fs.extra += cc
+			}
+		}
+	}
 	var code []byte
-	code = in.charge(code, len(fb)-bodyStart)
+	if !bounded {
+		code = in.charge(code, int64(len(fb)-bodyStart)+fs.extra)
+	}
 	for r.pos < len(fb) && r.err == nil {
 		start := r.pos
 		op := r.byte()
@@ -562,11 +731,26 @@ func (in *instrumenter) instr(r *wasmReader, op byte, start int, out []byte, fs 
 	case op == 0x03: // loop
 		blockType()
 		out = copyRest()
-		if fs != nil {
-			out = in.charge(out, fs.end-r.pos)
+		switch {
+		case fs == nil:
+		case fs.scan:
+			fs.loops = true
+		default:
+			out = in.charge(out, int64(fs.end-r.pos)+fs.extra)
 		}
 		return out, r.err
-	case op == 0x10 || op == 0x12 || op == 0xd2: // call, return_call, ref.func
+	case op == 0x10 || op == 0x12: // call, return_call
+		idx := r.u32()
+		if fs != nil {
+			if fs.scan {
+				fs.calls = append(fs.calls, idx)
+			} else if cc := in.calleeCost(idx); cc > 0 {
+				fs.extra -= cc
+			}
+		}
+		out = append(out, op)
+		return appendU32(out, in.renumber(idx)), r.err
+	case op == 0xd2: // ref.func
 		idx := r.u32()
 		out = append(out, op)
 		return appendU32(out, in.funcIndex(idx)), r.err
@@ -582,9 +766,12 @@ func (in *instrumenter) instr(r *wasmReader, op byte, start int, out []byte, fs 
 			r.u32()
 		}
 		r.u32()
-	case op == 0x11 || op == 0x13: // call_indirect
+	case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
 		r.u32()
 		r.u32()
+		if fs != nil {
+			fs.indirect = true
+		}
 	case op == 0x1c: // select t*
 		for range r.u32() {
 			r.valType()
