@@ -94,6 +94,11 @@ type opaModule struct {
 	// directValues: the module's value layout is the one opa_value.go
 	// reads (checked at load).
 	directValues bool
+	// buildInput: the host lays out the input value (opa_input.go; the
+	// layout was checked at load against the module's parser).
+	buildInput bool
+	// bools are the module's interned false and true (opaBools).
+	bools [2]uint32
 
 	mu   sync.Mutex
 	idle []*opaInstance // instances kept for reuse
@@ -244,7 +249,7 @@ func (p *Policy) loadOPA(ctx context.Context) error {
 
 	var info OPAInfo
 	var missing []string
-	err = p.withOPAInstance(ctx, Input{}, func(ctx context.Context, st *opaEval, _ *opaInstance) error {
+	err = p.withOPAInstance(ctx, Input{}, func(ctx context.Context, st *opaEval, inst *opaInstance) error {
 		major, minor := exportedI32(st.mod, "opa_wasm_abi_version"), exportedI32(st.mod, "opa_wasm_abi_minor_version")
 		info.ABIVersion = fmt.Sprintf("%d.%d", major, minor)
 		if major != 1 || minor < 2 {
@@ -264,6 +269,21 @@ func (p *Policy) loadOPA(ctx context.Context) error {
 		}
 		if mem, ok := st.mod.Memory().Read(0, st.mod.Memory().Size()); ok {
 			om.directValues = opaValueLayoutOK(mem, probe)
+		}
+		if om.directValues {
+			bools, err := st.parseJSON(ctx, []byte("[false,true]"))
+			if err != nil {
+				return err
+			}
+			var ok bool
+			if mem, found := st.mod.Memory().Read(0, st.mod.Memory().Size()); found {
+				om.bools, ok = opaBools(mem, bools)
+			}
+			if ok {
+				if om.buildInput, err = st.inputBuildOK(ctx, inst); err != nil {
+					return err
+				}
+			}
 		}
 		bis, err := opaMapExport(ctx, st, "builtins")
 		if err != nil {
@@ -342,6 +362,8 @@ type opaInstance struct {
 	// new call engine with a 10 KiB stack each time, which on a 1 MB report
 	// (thousands of host builtin calls) was most of the garbage.
 	fns map[string]api.Function
+	// builder lays out input values (its buffers are reused).
+	builder opaInputBuilder
 }
 
 func (in *opaInstance) close(ctx context.Context) {
@@ -519,7 +541,13 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 		if err := st.call0(ctx, "opa_heap_ptr_set", uint64(inst.inputAddr)+uint64(n)); err != nil {
 			return err
 		}
-		input, err := st.call(ctx, "opa_json_parse", uint64(inst.inputAddr), uint64(n))
+		var input uint64
+		if p.opa.buildInput {
+			input, err = st.buildInput(ctx, &inst.builder, inst.inputAddr, n)
+		}
+		if !p.opa.buildInput || errors.Is(err, errOPABuildFallback) {
+			input, err = st.call(ctx, "opa_json_parse", uint64(inst.inputAddr), uint64(n))
+		}
 		checked = true
 		if err := checkReport(); err != nil {
 			return err
@@ -552,6 +580,72 @@ func (p *Policy) evaluateOPA(ctx context.Context, in Input) (report.Decision, er
 		return nil
 	})
 	return d, err
+}
+
+// buildInput lays out the value of the n-byte JSON document at textAt,
+// which must end at the heap pointer, with opa_input.go's builder, and
+// returns its address. errOPABuildFallback says the module must parse it
+// (the heap is then as it was).
+func (st *opaEval) buildInput(ctx context.Context, b *opaInputBuilder, textAt uint32, n int) (uint64, error) {
+	src, ok := st.mod.Memory().Read(textAt, uint32(n))
+	if !ok {
+		return 0, errOPABuildFallback
+	}
+	// After opa_heap_ptr_set the free lists are empty, so opa_malloc
+	// carves the next block at the heap pointer: its data follows the
+	// block header.
+	b.src, b.srcAt, b.base = src, textAt, textAt+uint32(n)+opaBlockHeader
+	b.bools = st.policy.opa.bools
+	root, err := b.build()
+	b.src = nil
+	if err != nil {
+		return 0, err
+	}
+	data, err := st.call(ctx, "opa_malloc", uint64(len(b.buf)))
+	if err != nil {
+		return 0, err
+	}
+	if uint32(data) != b.base {
+		// Not where the layout was computed: give the block back to the
+		// heap and let the module parse.
+		if err := st.call0(ctx, "opa_heap_ptr_set", uint64(textAt)+uint64(n)); err != nil {
+			return 0, err
+		}
+		return 0, errOPABuildFallback
+	}
+	if !st.mod.Memory().Write(b.base, b.buf) {
+		return 0, &Error{Policy: st.policy.Name, Outcome: OutcomeError, Err: fmt.Errorf("opa_malloc(%d) returned %d, outside linear memory", len(b.buf), b.base)}
+	}
+	return uint64(root), nil
+}
+
+// inputBuildOK reports whether the builder lays out opaInputProbe exactly
+// as the module's opa_json_parse does.
+func (st *opaEval) inputBuildOK(ctx context.Context, inst *opaInstance) (bool, error) {
+	parsed, err := st.parseJSON(ctx, []byte(opaInputProbe))
+	if err != nil {
+		return false, err
+	}
+	heap, err := st.call(ctx, "opa_heap_ptr_get")
+	if err != nil {
+		return false, err
+	}
+	at := uint32(heap)
+	if err := st.write(at, len(opaInputProbe), []byte(opaInputProbe)); err != nil {
+		return false, err
+	}
+	if err := st.call0(ctx, "opa_heap_ptr_set", uint64(at)+uint64(len(opaInputProbe))); err != nil {
+		return false, err
+	}
+	built, err := st.buildInput(ctx, &inst.builder, at, len(opaInputProbe))
+	if errors.Is(err, errOPABuildFallback) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	mem, ok := st.mod.Memory().Read(0, st.mod.Memory().Size())
+	return ok && opaSameValue(mem, parsed, uint32(built), 0), nil
 }
 
 // violations maps the result set at addr to violations: read from linear

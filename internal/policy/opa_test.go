@@ -605,3 +605,103 @@ func TestConcurrentLoadSameModule(t *testing.T) {
 		}
 	}
 }
+
+// TestOPAInputBuild checks that the host's layout of the input value
+// (opa_input.go) is the module's own: the load-time probe passes for the
+// example, a 2,000-vulnerability report (and documents with escapes,
+// non-ASCII text, duplicate keys, whitespace) lays out node for node as
+// opa_json_parse does, and the decision is the same either way.
+func TestOPAInputBuild(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, Options{})
+	p, err := e.Load(ctx, "policy.wasm", readFile(t, "../../sdk/examples/rego/policy.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.opa.buildInput {
+		t.Fatal("the example's input is not built by the host: the layout probe failed")
+	}
+	rep := bigReport(t, 2000)
+	docs := [][]byte{
+		rep,
+		[]byte(" {\"a\" : [ 1 , 2.5e-3 , -0 ] ,\n\t\"b\":{}, \"c\":[], \"a\":\"dup\\u0041\\u00e9\", \"ключ\":\"значение 🙂\"}\r\n"),
+		[]byte(`[[[[[]]]],{"x":{"y":{"z":null}}},true,false,null,"\u0000\t"]`),
+	}
+	for i, doc := range docs {
+		if err := checkInputBuild(ctx, p, doc); err != nil {
+			t.Errorf("document %d: %v", i, err)
+		}
+	}
+	for _, doc := range []string{`"\ud83d\ude42"`, "\"\xff\"", `[1,]`, `{"a":1`, `01`, "\"a\x01\"", `[` + strings.Repeat(`[`, 300) + strings.Repeat(`]`, 301)} {
+		if err := checkInputBuild(ctx, p, []byte(doc)); !errors.Is(err, errOPABuildFallback) {
+			t.Errorf("%q: %v, want the fallback to opa_json_parse", doc, err)
+		}
+	}
+	in := Input{Report: rep, Start: opaStart}
+	built, _, err := p.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.opa.buildInput = false
+	parsed, _, err := p.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(built.Deny) < 100 || !reflect.DeepEqual(built, parsed) {
+		t.Errorf("decision on the built input (%d denials) differs from the parsed one (%d)", len(built.Deny), len(parsed.Deny))
+	}
+}
+
+// checkInputBuild lays out doc with the builder and with opa_json_parse in
+// an instance of p and compares the two.
+func checkInputBuild(ctx context.Context, p *Policy, doc []byte) error {
+	var res error
+	err := p.withOPAInstance(ctx, Input{}, func(ctx context.Context, st *opaEval, inst *opaInstance) error {
+		at := inst.inputAddr
+		if err := st.write(at, len(doc), doc); err != nil {
+			return err
+		}
+		if err := st.call0(ctx, "opa_heap_ptr_set", uint64(at)+uint64(len(doc))); err != nil {
+			return err
+		}
+		built, err := st.buildInput(ctx, &inst.builder, at, len(doc))
+		if err != nil {
+			res = err
+			return nil
+		}
+		parsed, err := st.parseJSON(ctx, doc)
+		if err != nil {
+			return err
+		}
+		mem, _ := st.mod.Memory().Read(0, st.mod.Memory().Size())
+		if !opaSameValue(mem, parsed, uint32(built), 0) {
+			res = errors.New("built value differs from opa_json_parse's")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return res
+}
+
+// FuzzOPAInputBuild feeds documents to the host's layout of input values:
+// whatever it accepts must lay out exactly as the module's opa_json_parse
+// does; anything else must be the fallback, never a panic.
+func FuzzOPAInputBuild(f *testing.F) {
+	ctx := context.Background()
+	e := newEngine(f, Options{})
+	p, err := e.Load(ctx, "policy.wasm", readFile(f, "../../sdk/examples/rego/policy.wasm"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{opaInputProbe, `[true,false,null,1,-2.5e3,"a\u00e9\n",{"a":{},"a":[]}]`, `"\ud83d\ude42"`, "{\"\xc3\xa9\":\"\xff\"}", `[1,]`} {
+		f.Add([]byte(s))
+	}
+	f.Add(bigReport(f, 3))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if err := checkInputBuild(ctx, p, doc); err != nil && !errors.Is(err, errOPABuildFallback) {
+			t.Fatalf("%q: %v", doc, err)
+		}
+	})
+}
