@@ -73,6 +73,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gosec "github.com/securego/gosec/v2"
@@ -159,6 +160,12 @@ type Analyzer struct {
 	ssaSupp map[string]bool
 	// goCmd is the go command, "" when there is none.
 	goCmd string
+	// ungated runs every rule on every file in syntax mode (tests compare
+	// it with the import-keyed selection of buildersFor and needsCheck).
+	ungated bool
+	// g601 reports whether gosec's G601 is active (it only applies before
+	// Go 1.22, and asks gosec.GoVersion, which may run the go command once).
+	g601 func() bool
 }
 
 // New returns the gosec analyzer with default options.
@@ -180,7 +187,10 @@ func NewWith(opts Options) *Analyzer {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	a := &Analyzer{opts: opts, builders: b, supp: s, ssa: ab, ssaSupp: as}
+	a := &Analyzer{opts: opts, builders: b, supp: s, ssa: ab, ssaSupp: as, g601: sync.OnceValue(func() bool {
+		major, minor, _ := gosec.GoVersion()
+		return major == 1 && minor < 22
+	})}
 	if opts.Mode != ModeSyntax {
 		// Looked up once: FileRequired must be cheap and consistent.
 		a.goCmd, _ = exec.LookPath("go")
@@ -266,10 +276,22 @@ func ruleFor(id, title, severity string) rules.Rule {
 	r := rules.Rule{ID: id, Kind: report.KindCode, Title: title, Severity: severity,
 		Help:       "See https://securego.io/docs/rules/" + strings.ToLower(id) + ".html",
 		References: []string{"gosec:" + id}}
-	if w := issue.GetCweByRule(id); w != nil {
-		r.CWEs = []string{"CWE-" + w.ID}
+	if w := cweOf(id); w != "" {
+		r.CWEs = []string{"CWE-" + w}
 	}
 	return r
+}
+
+// missingCWEs are the CWEs gosec v2.30.0 maps rules to (issue.ruleToCWE)
+// but lacks in its CWE data, so that issue.GetCweByRule returns nil for them.
+var missingCWEs = map[string]string{"G116": "838", "G121": "346", "G710": "601"}
+
+// cweOf returns the CWE number of gosec rule id, "" when gosec maps none.
+func cweOf(id string) string {
+	if w := issue.GetCweByRule(id); w != nil {
+		return w.ID
+	}
+	return missingCWEs[id]
 }
 
 // virtualPrefix makes the file names gosec sees impossible to open: gosec
@@ -301,7 +323,7 @@ func (a *Analyzer) analyzeFile(ctx context.Context, path string, r io.Reader) (*
 	res := &plugins.Result{}
 
 	fset := token.NewFileSet()
-	file, perr := parser.ParseFile(fset, virtualPrefix+path, data, parser.ParseComments)
+	file, perr := parser.ParseFile(fset, virtualPrefix+path, data, commentMode(data))
 	if file == nil || perr != nil && (!file.Package.IsValid() || len(file.Decls) == 0) {
 		return nil, &plugins.ParseError{Path: path, Line: errLine(perr), Err: fmt.Errorf("parse Go: %w", perr)}
 	}
@@ -317,12 +339,32 @@ func (a *Analyzer) analyzeFile(ctx context.Context, path string, r io.Reader) (*
 	if err != nil {
 		return res, fmt.Errorf("gosec %s: %w", path, err)
 	}
+	if _, ok := a.builders["G116"]; ok {
+		if line, col := trojanSource(data); line > 0 {
+			issues = append(issues, &issue.Issue{RuleID: "G116", What: trojanWhat, Severity: issue.High, Confidence: issue.Medium,
+				Line: strconv.Itoa(line), Col: strconv.Itoa(col)})
+		}
+	}
 	lines := bytes.Split(data, []byte("\n"))
 	dedup := rules.Dedup{}
 	for _, is := range issues {
 		res.Findings = append(res.Findings, toFinding(is, ModeSyntax, path, lines, dedup))
 	}
 	return res, nil
+}
+
+// commentMode returns parser.ParseComments when data may hold a comment
+// that syntax mode reads: a #nosec or //gosec:disable directive (gosec's
+// default tags) or a "Code generated ... DO NOT EDIT." header; otherwise the
+// comments are not kept, which spares gosec building a comment map of the
+// whole file to look for directives that are not there. No gosec rule and
+// nothing in go/types reads comments (//go:build versions are recorded in
+// either mode).
+func commentMode(data []byte) parser.Mode {
+	if bytes.Contains(data, []byte("nosec")) || bytes.Contains(data, []byte("gosec:")) || bytes.Contains(data, []byte("DO NOT EDIT")) {
+		return parser.ParseComments
+	}
+	return 0
 }
 
 // readSource reads a Go file of at most Options.MaxSize bytes, without a
@@ -347,6 +389,10 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File) (issues []*issue.I
 			err = fmt.Errorf("gosec rule panicked: %v", r)
 		}
 	}()
+	builders := a.buildersFor(file)
+	if !a.ungated && !a.needsCheck(builders, file) {
+		return nil, nil
+	}
 	info := &types.Info{
 		Types:        map[ast.Expr]types.TypeAndValue{},
 		Instances:    map[*ast.Ident]types.Instance{},
@@ -374,7 +420,7 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File) (issues []*issue.I
 		TypesInfo: info,
 	}
 	g := gosec.NewAnalyzer(gosec.NewConfig(), a.opts.Tests, true, false, 1, log.New(io.Discard, "", 0))
-	g.LoadRules(memoBuilders(a.builders), a.supp)
+	g.LoadRules(memoBuilders(builders), a.supp)
 	g.CheckRules(pkg)
 	issues, _, _ = g.Report()
 	return issues, nil
