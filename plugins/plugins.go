@@ -68,6 +68,9 @@ type Result struct {
 	// Errors are non-fatal problems (a line that could not be parsed while
 	// the rest of the file was): the file is reported as partial.
 	Errors []report.FileError
+	// Notes say how the file or module was analysed where that is not an
+	// error (report.AnalyzerStatus.Notes).
+	Notes []report.FileNote
 }
 
 // ParseError is an error at a known place in a file.

@@ -199,6 +199,7 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 				continue
 			}
 			st.Errors = append(st.Errors, r.result.Errors...)
+			st.Notes = append(st.Notes, r.result.Notes...)
 			if r.result.OS != nil && out.OS == nil {
 				out.OS = r.result.OS
 			}

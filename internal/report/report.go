@@ -282,6 +282,17 @@ type AnalyzerStatus struct {
 	Files int `json:"files"`
 	// Errors lists each file that could not be (fully) analysed.
 	Errors []FileError `json:"errors,omitempty"`
+	// Notes say how the analyzer ran where that is not an error, per file
+	// or module: for example that gosec analysed a Go module in full mode,
+	// and how much of it. They never change the status.
+	Notes []FileNote `json:"notes,omitempty"`
+}
+
+// FileNote is something an analyzer says about how it analysed a file or
+// module, that is not an error.
+type FileNote struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
 }
 
 // FileError is an error analysing one file.

@@ -105,7 +105,8 @@ func fullReport() *report.Report {
 			Fingerprint: "abc", Snippet: "key = AKIA****", Analyzer: "secrets", Suppressed: sup, New: ptr(false),
 		}},
 		Analyzers: []report.AnalyzerStatus{{Name: "dpkg", Stage: report.StageImage, Status: report.StatusPartial, Files: 1,
-			Errors: []report.FileError{{Path: "var/lib/dpkg/status", Line: 7, Message: "bad stanza"}}}},
+			Errors: []report.FileError{{Path: "var/lib/dpkg/status", Line: 7, Message: "bad stanza"}},
+			Notes:  []report.FileNote{{Path: "go.mod", Message: "gosec full mode: 3 packages loaded"}}}},
 		Database: &report.Database{SchemaVersion: 2, UpdatedAt: at, NextUpdate: at.Add(time.Hour), Path: "/cache/db", Stale: true},
 		Policies: []report.PolicyResult{{
 			Name: "default", Digest: "sha256:ee", Shape: "command", Enforce: "deny",

@@ -328,6 +328,10 @@ func merge(res *Result, layers []*layerResult, meta []report.Layer, analyzers []
 				e.Message = fmt.Sprintf("%s (layer %s)", e.Message, shortID(meta[i].DiffID))
 				s.Errors = append(s.Errors, e)
 			}
+			for _, n := range st.Notes {
+				n.Message = fmt.Sprintf("%s (layer %s)", n.Message, shortID(meta[i].DiffID))
+				s.Notes = append(s.Notes, n)
+			}
 			if len(s.Errors) > 0 {
 				s.Status = report.StatusError
 			}

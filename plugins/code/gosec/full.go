@@ -53,6 +53,9 @@ func (a *Analyzer) analyzeModule(ctx context.Context, in *plugins.Input) (*plugi
 			if len(fr.failed) > 0 {
 				res.Errors = append(res.Errors, report.FileError{Path: in.Path, Message: failedMessage(fr.failed, fr.packages)})
 			}
+			res.Notes = append(res.Notes, report.FileNote{Path: in.Path, Message: fmt.Sprintf(
+				"gosec full mode: %d packages loaded, %d files analysed with every rule and the SSA analyzers, %d findings",
+				fr.packages-len(fr.failed), len(fr.covered), len(fr.findings))})
 		}
 	}
 	if reason != "" {

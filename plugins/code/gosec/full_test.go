@@ -168,6 +168,10 @@ func TestEngine(t *testing.T) {
 		!strings.Contains(st.Errors[0].Message, "missing go.sum entry") || !strings.Contains(st.Errors[0].Message, "syntax mode used") {
 		t.Errorf("status = %+v", st)
 	}
+	// Full mode leaves a trace even where it finds nothing.
+	if len(st.Notes) != 1 || st.Notes[0].Path != "fullmod/go.mod" || !strings.HasPrefix(st.Notes[0].Message, "gosec full mode: ") {
+		t.Errorf("notes = %+v", st.Notes)
+	}
 }
 
 // TestNoGoCommand: without a go command, auto mode is syntax mode and full
