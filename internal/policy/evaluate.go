@@ -17,7 +17,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
-	"github.com/wasilibs/wazero-helpers/allocator"
 
 	"github.com/shipgate/shipgate/internal/report"
 )
@@ -251,7 +250,7 @@ func (p *Policy) run(ctx context.Context, in Input, fn string) ([]byte, []byte, 
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, stateKey{}, st)
-	ctx = experimental.WithMemoryAllocator(ctx, allocator.NewNonMoving())
+	ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator())
 
 	sec, nsec := start.Unix(), int32(start.Nanosecond())
 	cfg := wazero.NewModuleConfig().

@@ -31,7 +31,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
-	"github.com/wasilibs/wazero-helpers/allocator"
 
 	"github.com/shipgate/shipgate/internal/report"
 )
@@ -448,7 +447,7 @@ func (p *Policy) withOPAInstance(ctx context.Context, in Input, f func(ctx conte
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, opaStateKey{}, st)
-	ctx = experimental.WithMemoryAllocator(ctx, allocator.NewNonMoving())
+	ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator())
 	began := time.Now()
 
 	inst := p.opa.get()

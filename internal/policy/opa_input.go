@@ -76,6 +76,12 @@ type opaMember struct {
 
 // build lays out the document and returns the root value's address.
 func (b *opaInputBuilder) build() (uint32, error) {
+	// A report's value takes about 3.3 times its text: reserve that at
+	// once rather than growing (and copying) the buffer during the first
+	// evaluation of an instance.
+	if need := 4*len(b.src) + 4096; cap(b.buf) < need {
+		b.buf = make([]byte, 0, need)
+	}
 	b.buf = b.buf[:0]
 	i := b.ws(0)
 	root, i, err := b.value(i, 0)

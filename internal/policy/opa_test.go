@@ -534,6 +534,22 @@ func BenchmarkOPA(b *testing.B) {
 		if noInt {
 			name = "evaluate/interrupt=false"
 		}
+		if !noInt {
+			// What one scan pays: a fresh instance (loaded from the
+			// engine's compiled module) and its first evaluation, which
+			// grows and first touches its memory.
+			b.Run("first-evaluation", func(b *testing.B) {
+				for b.Loop() {
+					p, err := e.Load(ctx, "policy.wasm", wasm)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, _, err := p.Evaluate(ctx, Input{Report: rep, Start: opaStart, compact: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				if _, _, err := p.Evaluate(ctx, Input{Report: rep, Start: opaStart, compact: true}); err != nil {
