@@ -293,10 +293,19 @@ func (e *Engine) compileModule(ctx context.Context, rt wazero.Runtime, code []by
 // compile) is compiled as is with wazero's checks.
 func (e *Engine) compile(ctx context.Context, name string, wasm []byte, digest string) (compiledModule, error) {
 	key := compiledKey{digest: digest}
+	e.mu.Lock()
+	c, ok := e.compiled[key]
+	if !ok && !e.opts.NoInterrupt {
+		c, ok = e.compiled[compiledKey{digest: digest, checked: true}]
+	}
+	e.mu.Unlock()
+	if ok {
+		return c, nil
+	}
 	var code []byte
 	if e.opts.NoInterrupt {
 		code = wasm
-	} else if ins, err := instrument(wasm); err == nil {
+	} else if ins, err := e.instrumented(wasm, digest); err == nil {
 		code = ins
 	} else {
 		e.opts.Logger.Debug("policy uses wazero's interruption checks", "policy", name, "reason", err)
