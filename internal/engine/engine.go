@@ -269,7 +269,7 @@ func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j *jo
 			r.err = openErr
 		case data != nil:
 			r.result, r.err = analyze(ctx, fsys, analyzers[ai], j, func() (io.ReadCloser, error) {
-				return io.NopCloser(bytes.NewReader(data)), nil
+				return bytesFile{bytes.NewReader(data)}, nil
 			})
 		default:
 			r.result, r.err = analyze(ctx, fsys, analyzers[ai], j, func() (io.ReadCloser, error) {
@@ -280,6 +280,13 @@ func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j *jo
 	}
 	return out, buf
 }
+
+// bytesFile is a shared file's content for one analyzer: a *bytes.Reader
+// (random access and size, like an *os.File) that closes.
+type bytesFile struct{ *bytes.Reader }
+
+// Close implements io.Closer.
+func (bytesFile) Close() error { return nil }
 
 // readFile reads the file at p, of at most sharedReadMax bytes, into buf's
 // storage (grown when needed). A file that grew past sharedReadMax since

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/shipgate/shipgate/internal/report"
@@ -230,4 +231,76 @@ func BenchmarkWalk(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestSharedRead: a file several analyzers claim is read once and each gets
+// all of it (with random access, as binfile needs); a file larger than
+// sharedReadMax is opened by each; every analyzer of a file that cannot be
+// opened gets the error.
+func TestSharedRead(t *testing.T) {
+	big := strings.Repeat("x", sharedReadMax+10)
+	root := tree(t, map[string]string{"a.txt": "first\nsecond\n", "big.txt": big + "\n", "gone.txt": "x\n"})
+	sizes := map[string][2]int{}
+	var mu sync.Mutex
+	mk := func(name string, i int) plugins.Analyzer {
+		return &funcAnalyzer{name: name, fn: func(in *plugins.Input) (*plugins.Result, error) {
+			if in.Path == "gone.txt" {
+				t.Errorf("%s analysed a file that could not be opened", name)
+			}
+			b, err := io.ReadAll(in.Reader)
+			if err != nil {
+				return nil, err
+			}
+			if in.Path != "big.txt" {
+				if _, ok := in.Reader.(io.ReaderAt); !ok {
+					t.Errorf("%s: shared reader without ReadAt", name)
+				}
+			}
+			mu.Lock()
+			s := sizes[in.Path]
+			s[i] = len(b)
+			sizes[in.Path] = s
+			mu.Unlock()
+			return &plugins.Result{}, nil
+		}}
+	}
+	fsys := &removingFS{FS: os.DirFS(root), gone: "gone.txt"}
+	out, err := Run(context.Background(), fsys, []plugins.Analyzer{mk("one", 0), mk("two", 1)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sizes["a.txt"] != [2]int{13, 13} || sizes["big.txt"] != [2]int{len(big) + 1, len(big) + 1} {
+		t.Errorf("sizes read = %v", sizes)
+	}
+	for _, st := range out.Analyzers {
+		if len(st.Errors) != 1 || st.Errors[0].Path != "gone.txt" || !strings.Contains(st.Errors[0].Message, "open") {
+			t.Errorf("%s errors = %+v", st.Name, st.Errors)
+		}
+	}
+}
+
+// funcAnalyzer claims every file and runs fn.
+type funcAnalyzer struct {
+	name string
+	fn   func(*plugins.Input) (*plugins.Result, error)
+}
+
+func (f *funcAnalyzer) Name() string                          { return f.name }
+func (f *funcAnalyzer) Stage() string                         { return report.StageCode }
+func (f *funcAnalyzer) FileRequired(string, fs.FileInfo) bool { return true }
+func (f *funcAnalyzer) Analyze(_ context.Context, in *plugins.Input) (*plugins.Result, error) {
+	return f.fn(in)
+}
+
+// removingFS fails to open one file that the walk lists.
+type removingFS struct {
+	fs.FS
+	gone string
+}
+
+func (r *removingFS) Open(name string) (fs.File, error) {
+	if name == r.gone {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return r.FS.Open(name)
 }
