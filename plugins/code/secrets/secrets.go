@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -252,8 +253,11 @@ func (a *Analyzer) findings(ctx context.Context, det Detector, path, content str
 	out := make([]report.Finding, 0, len(matches))
 	for _, m := range matches {
 		f := FindingFor(m, Name, path, dedup)
-		if line, ok := lineText(content, m.Line); ok && Ignored(line) {
+		line, ok := lineText(content, m.Line)
+		if ok && Ignored(line) {
 			f.Suppressed = &report.Suppression{Kind: "inline", Source: path, Reason: "shipgate:ignore comment"}
+		} else if ok && PublicFingerprint(m, line) {
+			f.Suppressed = &report.Suppression{Kind: SuppressionAllowlist, Source: path, Reason: "a public OpenPGP key fingerprint, not a secret"}
 		} else if fixture {
 			f.Suppressed = &report.Suppression{Kind: SuppressionAllowlist, Source: path, Reason: "test fixture path"}
 		}
@@ -340,4 +344,29 @@ func (a *Analyzer) inFixtureDir(path string) bool {
 		}
 	}
 	return false
+}
+
+// gpgName matches the names official images give OpenPGP key fingerprints
+// they verify downloads with (ENV GPG_KEY, GPG_KEYS, NODE_GPG_KEY_ID,
+// PGP_FINGERPRINT, ...).
+var gpgName = regexp.MustCompile(`(?i)(gpg|pgp)[_.-]?(keys?|key[_.-]?ids?|fingerprints?)\b|fingerprints?\b`)
+
+// fingerprintValue matches an OpenPGP v4 fingerprint or a long key id.
+var fingerprintValue = regexp.MustCompile(`^(0x)?([0-9A-Fa-f]{40}|[0-9A-Fa-f]{16})$`)
+
+// PublicFingerprint reports whether m, a match of gitleaks' generic rule on
+// line, is the value of a GPG key name and has the shape of a key
+// fingerprint: public data (the official python images carry
+// `ENV GPG_KEY A035C8C1...`), reported as allowlisted rather than as a
+// leaked secret.
+func PublicFingerprint(m Match, line string) bool {
+	if m.RuleID != "generic-api-key" || m.Column < 1 {
+		return false
+	}
+	r := []rune(line)
+	start := m.Column - 1
+	if start+m.Length > len(r) {
+		return false
+	}
+	return fingerprintValue.MatchString(string(r[start:start+m.Length])) && gpgName.MatchString(string(r[:start]))
 }

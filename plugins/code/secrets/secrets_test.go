@@ -311,3 +311,25 @@ func pseudoRandom(seed, n int) string {
 	}
 	return string(b)
 }
+
+// TestPublicFingerprint: a GPG key name holding a fingerprint is public
+// data (allowlisted, still listed); the same value under a credential name
+// is a finding.
+func TestPublicFingerprint(t *testing.T) {
+	res, err := plugintest.Analyze(t, New(), "testdata", "gpg.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]string{}
+	for _, f := range res.Findings {
+		kind := "finding"
+		if f.Suppressed != nil {
+			kind = f.Suppressed.Kind
+		}
+		got[f.Location.Line] = f.Rule + " " + kind
+	}
+	want := map[int]string{2: "generic-api-key allowlist", 3: "generic-api-key allowlist", 4: "generic-api-key finding"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("findings = %v, want %v", got, want)
+	}
+}
