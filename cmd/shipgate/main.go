@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -23,12 +24,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipgate/shipgate/internal/gate"
+	gosecplugin "github.com/shipgate/shipgate/plugins/code/gosec"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
 
 func main() {
+	// gosec's rules ask `go list -m -json`, run in the current directory,
+	// for the Go version of the code they check (G304's advice, G402's TLS
+	// default) unless GOSECGOVERSION says it: a scan must not run the go
+	// command outside gosec's full mode (with GOTOOLCHAIN=auto it may
+	// download a toolchain). The version shipgate was built with stands in,
+	// which is what gosec falls back to when the command fails.
+	if _, ok := os.LookupEnv(gosecplugin.GoVersionEnv); !ok {
+		_ = os.Setenv(gosecplugin.GoVersionEnv, runtime.Version())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startCPUProfile(os.Getenv("SHIPGATE_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -59,11 +59,10 @@ var ruleImports = map[string][]string{
 	"G507": {"golang.org/x/crypto/ripemd160"},
 }
 
-// everyFile are the rules run on every file: G101 (not run at all here),
-// G104 (unchecked errors of the file's own functions), G116 (gosec's
-// version reads the file from disk by name, which syntax mode never allows:
-// trojanSource below does its work on the bytes) and G601 (range-variable
-// aliasing, only before Go 1.22).
+// everyFile are the rules run on every file: G101 and G601 (not run at all
+// here, see Disabled), G104 (unchecked errors of the file's own functions)
+// and G116 (gosec's version reads the file from disk by name, which syntax
+// mode never allows: trojanSource below does its work on the bytes).
 var everyFile = []string{"G101", "G104", "G116", "G601"}
 
 // buildersFor returns the rule builders syntax mode runs on file: the
@@ -96,22 +95,15 @@ func (a *Analyzer) buildersFor(file *ast.File) map[string]gosec.RuleBuilder {
 }
 
 // needsCheck reports whether any of the rules in builders can match file,
-// which is then type-checked and given to them. Only the every-file rules
-// can be left: G601 matches nothing from Go 1.22 on; G104 looks for calls
-// whose result type is the predeclared error (gosec's returnsError), and in
-// a file type-checked alone, against empty fake imports, such a type can
-// only come from the identifier error written in the file itself. A file
-// without it, and with no other rule to run, needs neither type-checking nor
-// gosec's walk.
+// which is then type-checked and given to them. Only G104 of the
+// every-file rules can be left: it looks for calls whose result type is the
+// predeclared error (gosec's returnsError), and in a file type-checked
+// alone, against empty fake imports, such a type can only come from the
+// identifier error written in the file itself. A file without it, and with
+// no other rule to run, needs neither type-checking nor gosec's walk.
 func (a *Analyzer) needsCheck(builders map[string]gosec.RuleBuilder, file *ast.File) bool {
 	for id := range builders {
-		switch id {
-		case "G104":
-		case "G601":
-			if a.g601() {
-				return true
-			}
-		default:
+		if id != "G104" {
 			return true
 		}
 	}

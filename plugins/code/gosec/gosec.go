@@ -75,7 +75,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	gosec "github.com/securego/gosec/v2"
@@ -121,6 +120,12 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown gosec mode %q (want auto, full or syntax)", s)
 }
 
+// GoVersionEnv is the environment variable that tells gosec's rules the Go
+// version of the code they check (gosec.GoVersion). Without it gosec runs
+// `go list -m -json` in the current directory, once per process: programs
+// that must not run the go command set it (cmd/shipgate does).
+const GoVersionEnv = "GOSECGOVERSION"
+
 // DefaultTimeout bounds the loading of one module in full mode.
 const DefaultTimeout = 5 * time.Minute
 
@@ -128,8 +133,12 @@ const DefaultTimeout = 5 * time.Minute
 const DefaultMaxSize = 4 << 20
 
 // Disabled are the gosec rules never run: G101 duplicates the secrets
-// analyzer (and its excerpts would carry the secret).
-var Disabled = []string{"G101"}
+// analyzer (and its excerpts would carry the secret); G601 (implicit
+// memory aliasing in range loops) only applies before Go 1.22, and gosec
+// decides that by running `go list -m -json` in the current directory (not
+// the scanned module's), which may start a toolchain download and is a
+// side effect syntax mode promises not to have.
+var Disabled = []string{"G101", "G601"}
 
 // Options configure the analyzer.
 type Options struct {
@@ -165,9 +174,6 @@ type Analyzer struct {
 	// ungated runs every rule on every file in syntax mode (tests compare
 	// it with the import-keyed selection of buildersFor and needsCheck).
 	ungated bool
-	// g601 reports whether gosec's G601 is active (it only applies before
-	// Go 1.22, and asks gosec.GoVersion, which may run the go command once).
-	g601 func() bool
 }
 
 // New returns the gosec analyzer with default options.
@@ -189,10 +195,7 @@ func NewWith(opts Options) *Analyzer {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	a := &Analyzer{opts: opts, builders: b, supp: s, ssa: ab, ssaSupp: as, g601: sync.OnceValue(func() bool {
-		major, minor, _ := gosec.GoVersion()
-		return major == 1 && minor < 22
-	})}
+	a := &Analyzer{opts: opts, builders: b, supp: s, ssa: ab, ssaSupp: as}
 	if opts.Mode != ModeSyntax {
 		// Looked up once: FileRequired must be cheap and consistent.
 		a.goCmd, _ = exec.LookPath("go")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -201,4 +202,43 @@ func BenchmarkAnalyze(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "files/op")
+}
+
+// TestNoGoCommandInSyntaxMode: with GoVersionEnv set (cmd/shipgate sets
+// it), syntax mode runs no go command, not even the `go list -m -json`
+// that gosec's G304 and G402 ask for the Go version. gosec caches that
+// answer per process, so the check runs in a fresh test process whose PATH
+// holds a fake go that records any call.
+func TestNoGoCommandInSyntaxMode(t *testing.T) {
+	if os.Getenv("SHIPGATE_NOGO_CHILD") == "1" {
+		src := "package main\n\nimport (\n\t\"log\"\n\t\"os\"\n)\n\nfunc main() {\n\tf := os.Getenv(\"F\")\n\tbody, err := os.ReadFile(f)\n\tif err != nil {\n\t\tlog.Print(err)\n\t}\n\tlog.Print(body)\n}\n"
+		res, err := plugintest.AnalyzeBytes(NewWith(Options{Mode: ModeSyntax}), "main.go", []byte(src))
+		if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != "G304" {
+			t.Fatalf("findings %v, err %v", res, err)
+		}
+		return
+	}
+	bin := t.TempDir()
+	marker := filepath.Join(bin, "called")
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte("#!/bin/sh\necho \"$@\" >> "+marker+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []struct {
+		set    bool
+		called bool
+	}{{false, true}, {true, false}} {
+		os.Remove(marker)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNoGoCommandInSyntaxMode$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SHIPGATE_NOGO_CHILD=1", "PATH="+bin)
+		if env.set {
+			cmd.Env = append(cmd.Env, GoVersionEnv+"=go1.26.0")
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		_, err := os.Stat(marker)
+		if called := err == nil; called != env.called {
+			t.Errorf("%s set %v: go command called %v, want %v", GoVersionEnv, env.set, called, env.called)
+		}
+	}
 }
