@@ -352,6 +352,25 @@ func (b *opaInputBuilder) escaped(start int) ([]byte, uint32, int, error) {
 	}
 }
 
+// opaIndexAfter is the number of members past which object indexes its
+// keys to find repeated ones.
+const opaIndexAfter = 16
+
+// next reads what follows an element or member ending at src[j:]: the
+// closing byte (done) or a comma. It returns the index after it.
+func (b *opaInputBuilder) next(j int, closing byte) (int, bool, error) {
+	j = b.ws(j)
+	switch {
+	case j >= len(b.src):
+		return 0, false, errOPABuildFallback
+	case b.src[j] == closing:
+		return j + 1, true, nil
+	case b.src[j] == ',':
+		return b.ws(j + 1), false, nil
+	}
+	return 0, false, errOPABuildFallback
+}
+
 // array lays out the array whose elements start at src[i:].
 func (b *opaInputBuilder) array(i, depth int) (uint32, int, error) {
 	first := len(b.elems)
@@ -366,18 +385,13 @@ func (b *opaInputBuilder) array(i, depth int) (uint32, int, error) {
 				return 0, 0, err
 			}
 			b.elems = append(b.elems, v)
-			j = b.ws(j)
-			if j >= len(b.src) {
-				return 0, 0, errOPABuildFallback
+			var done bool
+			if i, done, err = b.next(j, ']'); err != nil {
+				return 0, 0, err
 			}
-			if b.src[j] == ']' {
-				i = j + 1
+			if done {
 				break
 			}
-			if b.src[j] != ',' {
-				return 0, 0, errOPABuildFallback
-			}
-			i = b.ws(j + 1)
 		}
 	}
 	elems := b.elems[first:]
@@ -419,6 +433,7 @@ func opaKeyHash(k []byte) uint32 {
 func (b *opaInputBuilder) object(i, depth int) (uint32, int, error) {
 	first := len(b.members)
 	defer func() { b.members = b.members[:first] }()
+	var index map[string]int // key -> member, for large objects
 	i = b.ws(i)
 	if i < len(b.src) && b.src[i] == '}' {
 		i++
@@ -439,29 +454,44 @@ func (b *opaInputBuilder) object(i, depth int) (uint32, int, error) {
 			if err != nil {
 				return 0, 0, err
 			}
-			dup := false
-			for k := first; k < len(b.members); k++ {
-				if bytes.Equal(b.members[k].key, key) {
-					b.members[k].val = v // opa_object_insert keeps the first key
-					dup = true
-					break
+			// A repeated key keeps its first place and takes the last
+			// value (opa_object_insert). Small objects are searched; a
+			// large one (an image's labels) gets an index, so that a
+			// hostile document cannot make this quadratic.
+			dup := -1
+			if index != nil {
+				if k, ok := index[string(key)]; ok {
+					dup = k
+				}
+			} else {
+				for k := first; k < len(b.members); k++ {
+					if bytes.Equal(b.members[k].key, key) {
+						dup = k
+						break
+					}
 				}
 			}
-			if !dup {
+			if dup >= 0 {
+				b.members[dup].val = v
+			} else {
 				b.members = append(b.members, opaMember{key: key, keyAt: keyAt, val: v})
+				switch {
+				case index != nil:
+					index[string(key)] = len(b.members) - 1
+				case len(b.members)-first > opaIndexAfter:
+					index = make(map[string]int, 2*opaIndexAfter)
+					for k := first; k < len(b.members); k++ {
+						index[string(b.members[k].key)] = k
+					}
+				}
 			}
-			j = b.ws(j)
-			if j >= len(b.src) {
-				return 0, 0, errOPABuildFallback
+			var done bool
+			if i, done, err = b.next(j, '}'); err != nil {
+				return 0, 0, err
 			}
-			if b.src[j] == '}' {
-				i = j + 1
+			if done {
 				break
 			}
-			if b.src[j] != ',' {
-				return 0, 0, errOPABuildFallback
-			}
-			i = b.ws(j + 1)
 		}
 	}
 	ms := b.members[first:]

@@ -642,6 +642,7 @@ func TestOPAInputBuild(t *testing.T) {
 		rep,
 		[]byte(" {\"a\" : [ 1 , 2.5e-3 , -0 ] ,\n\t\"b\":{}, \"c\":[], \"a\":\"dup\\u0041\\u00e9\", \"ключ\":\"значение 🙂\"}\r\n"),
 		[]byte(`[[[[[]]]],{"x":{"y":{"z":null}}},true,false,null,"\u0000\t"]`),
+		largeObject(3000),
 	}
 	for i, doc := range docs {
 		if err := checkInputBuild(ctx, p, doc); err != nil {
@@ -666,6 +667,21 @@ func TestOPAInputBuild(t *testing.T) {
 	if len(built.Deny) < 100 || !reflect.DeepEqual(built, parsed) {
 		t.Errorf("decision on the built input (%d denials) differs from the parsed one (%d)", len(built.Deny), len(parsed.Deny))
 	}
+}
+
+// largeObject is an object of n members with repeated keys before and
+// after the builder starts indexing them (opaIndexAfter).
+func largeObject(n int) []byte {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i%(n-3), i) // the last 3 repeat keys 0-2
+	}
+	b.WriteString(`,"k5":"again","k2999":"x","k10":"late"}`)
+	return []byte(b.String())
 }
 
 // checkInputBuild lays out doc with the builder and with opa_json_parse in
