@@ -197,11 +197,32 @@ func (g *Gitleaks) RuleIDs() map[string]string {
 // and is one too high after the first line (it counts from the previous
 // newline byte); we recompute the column of the secret itself from the line
 // text.
+//
+// A line longer than longLine (a minified bundle) is scanned in overlapping
+// chunks: gitleaks spends time proportional to the line on each finding
+// (its generic rule's allowlists match the whole line), so one crafted line
+// with thousands of matches would otherwise cost their product.
 func (g *Gitleaks) Detect(ctx context.Context, path, content string) []Match {
-	fs := g.d.DetectContext(ctx, detect.Fragment{Raw: content, FilePath: path, StartLine: 1})
-	out := make([]Match, 0, len(fs))
-	for i := range fs {
-		out = append(out, toMatch(&fs[i], content))
+	var lines lineIndex
+	var out []Match
+	segs := segments(content)
+	seen := map[string]bool{} // findings of overlapping segments, once
+	for _, seg := range segs {
+		fs := g.d.DetectContext(ctx, detect.Fragment{Raw: seg.text, FilePath: path, StartLine: seg.line})
+		for i := range fs {
+			m, ok := toMatch(&fs[i], &lines, content, seg)
+			if !ok {
+				continue
+			}
+			if len(segs) > 1 && !seg.chunk {
+				k := fmt.Sprintf("%s:%d:%d:%s", m.RuleID, m.Line, m.Column, m.SHA256)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			out = append(out, m)
+		}
 	}
 	// gitleaks iterates its rules in map order: sort for stable output.
 	sort.Slice(out, func(i, j int) bool {
@@ -217,7 +238,135 @@ func (g *Gitleaks) Detect(ctx context.Context, path, content string) []Match {
 	return out
 }
 
-func toMatch(f *glreport.Finding, content string) Match {
+// longLine is the length past which a line is scanned in chunks of this
+// size, overlapping by chunkOverlap (longer than any one secret gitleaks
+// matches on a line, a PEM private key included).
+const (
+	longLine     = 16 << 10
+	chunkOverlap = 6 << 10
+)
+
+// blockSize bounds the ordinary lines handed to gitleaks at once; blocks
+// overlap by the lines in their last blockOverlap bytes, so that a secret
+// spanning lines (a private key) is whole in one of them. gitleaks compares
+// every generic finding with every other finding of a call (its filter),
+// so a crafted file of many short matching lines would otherwise cost the
+// square of their number.
+const (
+	blockSize    = 128 << 10
+	blockOverlap = 32 << 10
+)
+
+// segment is a piece of content handed to gitleaks: whole lines, or a chunk
+// of one long line.
+type segment struct {
+	text string
+	line int // 1-based number of its first line
+	// chunk marks a piece of a long line starting off bytes (runeOff
+	// characters) into it. Chunks overlap; each keeps the secrets that
+	// start in [own, ownEnd) of the line, the middle of the overlaps, so
+	// that what a cut creates at a chunk's edge (a token cut short, a word
+	// boundary that is not one) is never reported.
+	chunk        bool
+	off, runeOff int
+	own, ownEnd  int
+}
+
+// segments splits content into blocks of ordinary lines and chunks of long
+// ones; content of at most blockSize bytes without a long line is one
+// segment.
+func segments(content string) []segment {
+	if len(content) <= longLine {
+		return []segment{{text: content, line: 1}}
+	}
+	starts := []int{0}
+	for i := 0; ; {
+		j := strings.IndexByte(content[i:], '\n')
+		if j < 0 || i+j+1 == len(content) {
+			break
+		}
+		i += j + 1
+		starts = append(starts, i)
+	}
+	// next is where line k's successor starts; end is where line k's text
+	// ends (before its newline).
+	next := func(k int) int {
+		if k+1 < len(starts) {
+			return starts[k+1]
+		}
+		return len(content)
+	}
+	end := func(k int) int {
+		e := next(k)
+		if e > starts[k] && content[e-1] == '\n' {
+			e--
+		}
+		return e
+	}
+	var out []segment
+	block := 0 // first line of the current block
+	for k := range starts {
+		if end(k)-starts[k] > longLine {
+			if block < k {
+				out = append(out, segment{text: content[starts[block]:starts[k]], line: block + 1})
+			}
+			out = append(out, chunks(content[starts[k]:end(k)], k+1)...)
+			block = k + 1
+			continue
+		}
+		if next(k)-starts[block] < blockSize || k+1 == len(starts) {
+			continue
+		}
+		out = append(out, segment{text: content[starts[block]:next(k)], line: block + 1})
+		// The next block repeats the lines of this one's last
+		// blockOverlap bytes (at least one line is new).
+		m := k + 1
+		for m-1 > block && next(k)-starts[m-1] <= blockOverlap {
+			m--
+		}
+		block = m
+	}
+	if block < len(starts) {
+		if len(out) == 0 {
+			return []segment{{text: content, line: 1}}
+		}
+		out = append(out, segment{text: content[starts[block]:], line: block + 1})
+	}
+	return out
+}
+
+// chunks cuts the long line l (number n) into overlapping chunks that start
+// and end on UTF-8 character boundaries.
+func chunks(l string, n int) []segment {
+	var out []segment
+	runes, own := 0, 0
+	for off := 0; ; {
+		end := min(off+longLine, len(l))
+		for end < len(l) && !utf8.RuneStart(l[end]) {
+			end--
+		}
+		seg := segment{text: l[off:end], line: n, chunk: true, off: off, runeOff: runes, own: own, ownEnd: len(l)}
+		if end == len(l) {
+			return append(out, seg)
+		}
+		next := end - chunkOverlap
+		for next > off && !utf8.RuneStart(l[next]) {
+			next--
+		}
+		if next <= off {
+			next = end
+		}
+		own = (next + end) / 2
+		seg.ownEnd = own
+		out = append(out, seg)
+		runes += utf8.RuneCountInString(l[off:next])
+		off = next
+	}
+}
+
+// toMatch makes a Match of gitleaks' finding f in seg of content; false
+// when seg is a chunk that does not own it.
+func toMatch(f *glreport.Finding, lines *lineIndex, content string, seg segment) (Match, bool) {
 	secret := strings.TrimRight(f.Secret, "\r")
 	sum := sha256.Sum256([]byte(secret))
 	m := Match{
@@ -229,7 +378,20 @@ func toMatch(f *glreport.Finding, content string) Match {
 		Length:      utf8.RuneCountInString(secret),
 		SHA256:      hex.EncodeToString(sum[:]),
 	}
-	if line, ok := lineText(content, f.StartLine); ok {
+	if seg.chunk {
+		// Within the chunk, from where gitleaks' match starts: searching
+		// the whole line for each finding is what chunking avoids.
+		from := min(max(f.StartColumn-1, 0), len(seg.text))
+		i := strings.Index(seg.text[from:], firstLine(secret))
+		if i < 0 {
+			from, i = 0, strings.Index(seg.text, firstLine(secret))
+		}
+		if i < 0 || seg.off+from+i < seg.own || seg.off+from+i >= seg.ownEnd {
+			f.Secret, f.Match, f.Line = "", "", ""
+			return Match{}, false
+		}
+		m.Column = seg.runeOff + utf8.RuneCountInString(seg.text[:from+i]) + 1
+	} else if line, ok := lines.line(content, f.StartLine); ok {
 		if i := strings.Index(line, firstLine(secret)); i >= 0 {
 			m.Column = utf8.RuneCountInString(line[:i]) + 1
 		}
@@ -240,9 +402,10 @@ func toMatch(f *glreport.Finding, content string) Match {
 	if m.Column < 1 {
 		m.Column = 1
 	}
-	// Drop every copy of the secret gitleaks keeps.
-	f.Redact(100)
-	return m
+	// Drop every copy of the secret gitleaks keeps (without rewriting
+	// the line, which costs its length per finding).
+	f.Secret, f.Match, f.Line = "", "", ""
+	return m, true
 }
 
 func firstLine(s string) string {
@@ -252,22 +415,34 @@ func firstLine(s string) string {
 	return s
 }
 
-// lineText returns the 1-based line n of content.
-func lineText(content string, n int) (string, bool) {
-	if n < 1 {
+// lineIndex finds lines of one content by number, in constant time once
+// built (on first use): a file with thousands of matches must not be
+// scanned from its start for each.
+type lineIndex struct {
+	starts []int // byte offset of each line
+}
+
+// line returns the 1-based line n of content, without its line ending.
+func (x *lineIndex) line(content string, n int) (string, bool) {
+	if x.starts == nil {
+		x.starts = append(x.starts, 0)
+		for i := 0; ; {
+			j := strings.IndexByte(content[i:], '\n')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			x.starts = append(x.starts, i)
+		}
+	}
+	if n < 1 || n > len(x.starts) {
 		return "", false
 	}
-	for i := 1; i < n; i++ {
-		j := strings.IndexByte(content, '\n')
-		if j < 0 {
-			return "", false
-		}
-		content = content[j+1:]
+	end := len(content)
+	if n < len(x.starts) {
+		end = x.starts[n] - 1
 	}
-	if j := strings.IndexByte(content, '\n'); j >= 0 {
-		content = content[:j]
-	}
-	return strings.TrimRight(content, "\r"), true
+	return strings.TrimRight(content[x.starts[n-1]:end], "\r"), true
 }
 
 // Redact returns the first 4 characters of s, an ellipsis and s's length,

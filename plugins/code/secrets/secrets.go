@@ -251,10 +251,17 @@ func (a *Analyzer) findings(ctx context.Context, det Detector, path, content str
 	fixture := a.inFixtureDir(path)
 	dedup := rules.Dedup{}
 	out := make([]report.Finding, 0, len(matches))
+	var lines lineIndex
+	ignored := map[int]bool{} // by line: a long line is searched once
 	for _, m := range matches {
 		f := FindingFor(m, Name, path, dedup)
-		line, ok := lineText(content, m.Line)
-		if ok && Ignored(line) {
+		line, ok := lines.line(content, m.Line)
+		ign, seen := ignored[m.Line]
+		if ok && !seen {
+			ign = Ignored(line)
+			ignored[m.Line] = ign
+		}
+		if ok && ign {
 			f.Suppressed = &report.Suppression{Kind: "inline", Source: path, Reason: "shipgate:ignore comment"}
 		} else if ok && PublicFingerprint(m, line) {
 			f.Suppressed = &report.Suppression{Kind: SuppressionAllowlist, Source: path, Reason: "a public OpenPGP key fingerprint, not a secret"}
@@ -360,7 +367,10 @@ var fingerprintValue = regexp.MustCompile(`^(0x)?([0-9A-Fa-f]{40}|[0-9A-Fa-f]{16
 // `ENV GPG_KEY A035C8C1...`), reported as allowlisted rather than as a
 // leaked secret.
 func PublicFingerprint(m Match, line string) bool {
-	if m.RuleID != "generic-api-key" || m.Column < 1 {
+	switch {
+	case m.RuleID != "generic-api-key" || m.Column < 1 || len(line) > 4096:
+		return false
+	case m.Length != 16 && m.Length != 18 && m.Length != 40 && m.Length != 42:
 		return false
 	}
 	r := []rune(line)

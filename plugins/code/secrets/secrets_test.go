@@ -3,6 +3,7 @@ package secrets
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unicode/utf8"
+
+	"github.com/zricethezav/gitleaks/v8/detect"
 
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
@@ -331,5 +335,167 @@ func TestPublicFingerprint(t *testing.T) {
 	want := map[int]string{2: "generic-api-key allowlist", 3: "generic-api-key allowlist", 4: "generic-api-key finding"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("findings = %v, want %v", got, want)
+	}
+}
+
+func TestLineIndex(t *testing.T) {
+	content := "a\r\nbc\n\nlast"
+	var x lineIndex
+	for n, want := range map[int]string{1: "a", 2: "bc", 3: "", 4: "last"} {
+		if got, ok := x.line(content, n); !ok || got != want {
+			t.Errorf("line %d = %q %v, want %q", n, got, ok, want)
+		}
+	}
+	for _, n := range []int{0, 5, -1} {
+		if _, ok := x.line(content, n); ok {
+			t.Errorf("line %d exists", n)
+		}
+	}
+	var y lineIndex
+	if got, ok := y.line("x\n", 2); !ok || got != "" {
+		t.Errorf("empty last line = %q %v", got, ok)
+	}
+}
+
+// TestLongLine: a line longer than longLine is scanned in overlapping
+// chunks; a secret in the first chunk, one cut by the first chunk's end
+// (whole in the second) and one near the end are each found once, at the
+// column (in characters) where they are, after multi-byte characters.
+func TestLongLine(t *testing.T) {
+	const pat = "ghp_TPSIAoCLrZ3aWZkSBvrjn9Wvgfygw2wMqZcU"
+	var b strings.Builder
+	want := map[int]bool{}
+	runes := 0
+	put := func(s string) {
+		b.WriteString(s)
+		runes += utf8.RuneCountInString(s)
+	}
+	plant := func() {
+		put(" token=")
+		want[runes+1] = true
+		put(pat + " ")
+	}
+	put("é")
+	plant()
+	for b.Len() < longLine-30 {
+		put("x = 1; é ")
+	}
+	plant()
+	for b.Len() < 3*longLine {
+		put("y = 2; ")
+	}
+	plant()
+	content := "first line\n" + b.String() + "\nGITHUB_TOKEN=" + pat + "\n"
+	if segs := segments(content); len(segs) < 5 || !segs[1].chunk || segs[len(segs)-1].line != 3 {
+		t.Fatalf("segments: %d", len(segs))
+	}
+	det, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]bool{}
+	for _, m := range det.Detect(context.Background(), "bundle.min.js", content) {
+		if m.RuleID != "github-pat" {
+			continue
+		}
+		switch m.Line {
+		case 2:
+			if got[m.Column] {
+				t.Errorf("column %d reported twice", m.Column)
+			}
+			got[m.Column] = true
+		case 3:
+			if m.Column != 14 {
+				t.Errorf("line 3 column %d", m.Column)
+			}
+		default:
+			t.Errorf("line %d", m.Line)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("columns on the long line = %v, want %v", got, want)
+	}
+}
+
+// TestSegmentsSameFindings: a file larger than blockSize, scanned in
+// overlapping blocks, gives what gitleaks finds in it whole: planted
+// secrets of several rules, a private key spanning a block boundary, and
+// thousands of generic matches (each reported once).
+func TestSegmentsSameFindings(t *testing.T) {
+	key, err := os.ReadFile(filepath.Join("testdata", "id_rsa.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := os.ReadFile(filepath.Join("testdata", "app.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < 3*blockSize; i++ {
+		switch {
+		case i%97 == 0:
+			b.Write(env)
+		case i%500 == 0:
+			fmt.Fprintf(&b, "api_key%d = \"%x\"\n", i, sha256.Sum256([]byte{byte(i), byte(i >> 8)}))
+		default:
+			fmt.Fprintf(&b, "line %d: nothing to see here, é\n", i)
+		}
+		if b.Len() > blockSize-200 && !strings.Contains(b.String(), "PRIVATE KEY") {
+			b.Write(key)
+		}
+	}
+	content := b.String()
+	if len(segments(content)) < 3 {
+		t.Fatalf("%d segments", len(segments(content)))
+	}
+	g, err := NewGitleaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := map[string]int{}
+	for _, f := range g.d.DetectContext(context.Background(), detect.Fragment{Raw: content, FilePath: "big.env", StartLine: 1}) {
+		sum := sha256.Sum256([]byte(strings.TrimRight(f.Secret, "\r")))
+		whole[fmt.Sprintf("%s:%d:%x", f.RuleID, f.StartLine, sum)]++
+	}
+	got := map[string]int{}
+	for _, m := range g.Detect(context.Background(), "big.env", content) {
+		got[fmt.Sprintf("%s:%d:%s", m.RuleID, m.Line, m.SHA256)]++
+	}
+	if !strings.Contains(fmt.Sprint(whole), "private-key:") {
+		t.Fatal("the private key across the block boundary was not planted")
+	}
+	if len(whole) < 20 || fmt.Sprint(got) != fmt.Sprint(whole) {
+		t.Errorf("segmented: %d findings, whole: %d\n%v\n%v", len(got), len(whole), got, whole)
+	}
+}
+
+// TestLongLineSameFindings: a minified line of ~1,000 generic matches,
+// scanned in chunks, gives the secrets gitleaks finds in it whole.
+func TestLongLineSameFindings(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 3*longLine; i++ {
+		fmt.Fprintf(&b, `var k%d={apiKey:"%x"};`, i, sha256.Sum256([]byte{byte(i), byte(i >> 8)}))
+	}
+	content := b.String()
+	g, err := NewGitleaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := map[string]int{}
+	for _, f := range g.d.DetectContext(context.Background(), detect.Fragment{Raw: content, FilePath: "app.min.js", StartLine: 1}) {
+		sum := sha256.Sum256([]byte(f.Secret))
+		whole[fmt.Sprintf("%s:%d:%x", f.RuleID, f.StartLine, sum)]++
+	}
+	got := map[string]int{}
+	for _, m := range g.Detect(context.Background(), "app.min.js", content) {
+		got[fmt.Sprintf("%s:%d:%s", m.RuleID, m.Line, m.SHA256)]++
+	}
+	if len(whole) < 500 || fmt.Sprint(got) != fmt.Sprint(whole) {
+		t.Errorf("chunked: %d findings, whole: %d", len(got), len(whole))
+		for k, n := range whole {
+			if got[k] != n {
+				t.Errorf("%s: %d, whole %d", k, got[k], n)
+			}
+		}
 	}
 }
