@@ -342,8 +342,11 @@ func chunks(l string, n int) []segment {
 	runes, own := 0, 0
 	for off := 0; ; {
 		end := min(off+longLine, len(l))
-		for end < len(l) && !utf8.RuneStart(l[end]) {
+		for end > off && end < len(l) && !utf8.RuneStart(l[end]) {
 			end--
+		}
+		if end == off { // not UTF-8: cut anywhere
+			end = min(off+longLine, len(l))
 		}
 		seg := segment{text: l[off:end], line: n, chunk: true, off: off, runeOff: runes, own: own, ownEnd: len(l)}
 		if end == len(l) {

@@ -499,3 +499,58 @@ func TestLongLineSameFindings(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSegments checks the invariants of segments on content made large
+// (the input repeated past blockSize): ordinary segments are runs of whole
+// lines where they claim to start, every line is in some segment, and the
+// chunks of a long line own it exactly once, start to end, with their
+// character offsets right.
+func FuzzSegments(f *testing.F) {
+	f.Add("a = 1\n", 30000)
+	f.Add(`x{apiKey:"0123456789abcdef"};`, 9000)
+	f.Add("é\r\n"+strings.Repeat("y", 20000)+"\n", 10)
+	f.Add("\n", 200000)
+	f.Fuzz(func(t *testing.T, unit string, n int) {
+		if unit == "" || n <= 0 || n > 1<<20 || len(unit)*n > 4<<20 {
+			return
+		}
+		content := strings.Repeat(unit, n)
+		var lines lineIndex
+		covered := map[int]bool{}
+		own := map[int]int{} // line -> end of the owned prefix so far
+		for _, seg := range segments(content) {
+			l, ok := lines.line(content, seg.line)
+			if !ok {
+				t.Fatalf("segment at line %d of %d", seg.line, len(lines.starts))
+			}
+			start := lines.starts[seg.line-1]
+			if seg.chunk {
+				if seg.text != content[start+seg.off:start+seg.off+len(seg.text)] || utf8.RuneCountInString(l[:seg.off]) != seg.runeOff {
+					t.Fatalf("chunk of line %d at %d: text or offsets wrong", seg.line, seg.off)
+				}
+				if seg.own != own[seg.line] || seg.ownEnd <= seg.own || seg.own < seg.off || seg.ownEnd > seg.off+len(seg.text) {
+					t.Fatalf("chunk of line %d owns [%d,%d) after %d, text [%d,%d)", seg.line, seg.own, seg.ownEnd, own[seg.line], seg.off, seg.off+len(seg.text))
+				}
+				own[seg.line] = seg.ownEnd
+				covered[seg.line] = true
+				continue
+			}
+			if !strings.HasPrefix(content[start:], seg.text) {
+				t.Fatalf("segment at line %d does not start there", seg.line)
+			}
+			for k := 0; k < strings.Count(strings.TrimSuffix(seg.text, "\n"), "\n")+1; k++ {
+				covered[seg.line+k] = true
+			}
+		}
+		for k := 1; k <= len(lines.starts); k++ {
+			if !covered[k] && (k < len(lines.starts) || lines.starts[k-1] < len(content)) {
+				t.Fatalf("line %d of %d is in no segment", k, len(lines.starts))
+			}
+		}
+		for ln, end := range own {
+			if l, _ := lines.line(content, ln); end != len(l) {
+				t.Fatalf("line %d: chunks own up to %d of %d", ln, end, len(l))
+			}
+		}
+	})
+}
