@@ -263,13 +263,18 @@ type segment struct {
 	text string
 	line int // 1-based number of its first line
 	// chunk marks a piece of a long line starting off bytes (runeOff
-	// characters) into it. Chunks overlap; each keeps the secrets that
-	// start in [own, ownEnd) of the line, the middle of the overlaps, so
-	// that what a cut creates at a chunk's edge (a token cut short, a word
-	// boundary that is not one) is never reported.
+	// characters) into it. Chunks overlap by chunkOverlap; a chunk keeps a
+	// match whose secret starts in [own, ownEnd) of the line (the middles
+	// of the overlaps) unless the match runs to the chunk's end, where the
+	// cut may have shortened it; it also keeps one starting before own that
+	// runs past prevEnd, the previous chunk's end, which that chunk could
+	// not see whole. So a cut never creates a finding (a token cut short, a
+	// word boundary that is not one) and loses none shorter than the
+	// overlap.
 	chunk        bool
 	off, runeOff int
 	own, ownEnd  int
+	prevEnd      int
 }
 
 // segments splits content into blocks of ordinary lines and chunks of long
@@ -339,7 +344,7 @@ func segments(content string) []segment {
 // and end on UTF-8 character boundaries.
 func chunks(l string, n int) []segment {
 	var out []segment
-	runes, own := 0, 0
+	runes, own, prevEnd := 0, 0, 0
 	for off := 0; ; {
 		end := min(off+longLine, len(l))
 		for end > off && end < len(l) && !utf8.RuneStart(l[end]) {
@@ -348,10 +353,11 @@ func chunks(l string, n int) []segment {
 		if end == off { // not UTF-8: cut anywhere
 			end = min(off+longLine, len(l))
 		}
-		seg := segment{text: l[off:end], line: n, chunk: true, off: off, runeOff: runes, own: own, ownEnd: len(l)}
+		seg := segment{text: l[off:end], line: n, chunk: true, off: off, runeOff: runes, own: own, ownEnd: len(l), prevEnd: prevEnd}
 		if end == len(l) {
 			return append(out, seg)
 		}
+		prevEnd = end
 		next := end - chunkOverlap
 		for next > off && !utf8.RuneStart(l[next]) {
 			next--
@@ -389,7 +395,11 @@ func toMatch(f *glreport.Finding, lines *lineIndex, content string, seg segment)
 		if i < 0 {
 			from, i = 0, strings.Index(seg.text, firstLine(secret))
 		}
-		if i < 0 || seg.off+from+i < seg.own || seg.off+from+i >= seg.ownEnd {
+		start, end := seg.off+from+i, seg.off+f.EndColumn // in the line
+		last := seg.ownEnd == seg.off+len(seg.text)
+		keep := i >= 0 && (start >= seg.own && start < seg.ownEnd && (last || f.EndColumn < len(seg.text)) ||
+			start < seg.own && end > seg.prevEnd)
+		if !keep {
 			f.Secret, f.Match, f.Line = "", "", ""
 			return Match{}, false
 		}

@@ -554,3 +554,43 @@ func FuzzSegments(f *testing.F) {
 		}
 	})
 }
+
+// TestChunkBoundarySweep places a one-line private key of ~4.5 KB (as in a
+// minified JSON file) and a generic token at offsets sweeping across the
+// first chunk boundary: each is found exactly once, where it is.
+func TestChunkBoundarySweep(t *testing.T) {
+	pem, err := os.ReadFile(filepath.Join("testdata", "id_rsa.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(pem)), "\n")
+	body := strings.Join(lines[1:len(lines)-1], `\n`)
+	key := lines[0] + `\n` + strings.Repeat(body+`\n`, 12) + lines[len(lines)-1]
+	if len(key) < chunkOverlap/2+1000 || len(key) > chunkOverlap-500 {
+		t.Fatalf("key of %d bytes: want one longer than half the overlap", len(key))
+	}
+	const token = `"apiKey":"9f2c4e7a1b3d5f60a8c2e4b6d8f0a1c3"`
+	g, err := NewGitleaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := longLine - chunkOverlap - len(key) - 100; off < longLine+200; off += 211 {
+		for _, planted := range []string{key, token} {
+			content := strings.Repeat("x", off) + planted + strings.Repeat(";y", 2*longLine)
+			if len(segments(content)) < 3 {
+				t.Fatal("not chunked")
+			}
+			var cols []int
+			for _, m := range g.Detect(context.Background(), "app.min.json", content) {
+				cols = append(cols, m.Column)
+			}
+			want := off + 1
+			if planted == token {
+				want = off + strings.Index(token, "9f2c") + 1
+			}
+			if len(cols) != 1 || cols[0] != want {
+				t.Fatalf("%.20s at %d: columns %v, want [%d]", planted, off, cols, want)
+			}
+		}
+	}
+}
