@@ -205,8 +205,11 @@ func (g *Gitleaks) RuleIDs() map[string]string {
 func (g *Gitleaks) Detect(ctx context.Context, path, content string) []Match {
 	var lines lineIndex
 	var out []Match
-	segs := segments(content)
-	seen := map[string]bool{} // findings of overlapping segments, once
+	segs := segments(content, &lines)
+	var seen map[string]bool // findings of overlapping blocks, once
+	if len(segs) > 1 {
+		seen = map[string]bool{}
+	}
 	for _, seg := range segs {
 		fs := g.d.DetectContext(ctx, detect.Fragment{Raw: seg.text, FilePath: path, StartLine: seg.line})
 		for i := range fs {
@@ -279,19 +282,14 @@ type segment struct {
 
 // segments splits content into blocks of ordinary lines and chunks of long
 // ones; content of at most blockSize bytes without a long line is one
-// segment.
-func segments(content string) []segment {
+// segment. It finds the lines with lines, which the findings then reuse.
+func segments(content string, lines *lineIndex) []segment {
 	if len(content) <= longLine {
 		return []segment{{text: content, line: 1}}
 	}
-	starts := []int{0}
-	for i := 0; ; {
-		j := strings.IndexByte(content[i:], '\n')
-		if j < 0 || i+j+1 == len(content) {
-			break
-		}
-		i += j + 1
-		starts = append(starts, i)
+	starts := lines.index(content)
+	if n := len(starts); n > 1 && starts[n-1] == len(content) {
+		starts = starts[:n-1] // the empty "line" after a final newline
 	}
 	// next is where line k's successor starts; end is where line k's text
 	// ends (before its newline).
@@ -435,8 +433,9 @@ type lineIndex struct {
 	starts []int // byte offset of each line
 }
 
-// line returns the 1-based line n of content, without its line ending.
-func (x *lineIndex) line(content string, n int) (string, bool) {
+// index returns the byte offset of each line of content, building it on
+// first use (an empty last line follows a final newline).
+func (x *lineIndex) index(content string) []int {
 	if x.starts == nil {
 		x.starts = append(x.starts, 0)
 		for i := 0; ; {
@@ -448,6 +447,12 @@ func (x *lineIndex) line(content string, n int) (string, bool) {
 			x.starts = append(x.starts, i)
 		}
 	}
+	return x.starts
+}
+
+// line returns the 1-based line n of content, without its line ending.
+func (x *lineIndex) line(content string, n int) (string, bool) {
+	x.index(content)
 	if n < 1 || n > len(x.starts) {
 		return "", false
 	}

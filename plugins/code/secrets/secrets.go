@@ -263,7 +263,7 @@ func (a *Analyzer) findings(ctx context.Context, det Detector, path, content str
 		}
 		if ok && ign {
 			f.Suppressed = &report.Suppression{Kind: "inline", Source: path, Reason: "shipgate:ignore comment"}
-		} else if ok && PublicFingerprint(m, line) {
+		} else if ok && publicFingerprint(m, line) {
 			f.Suppressed = &report.Suppression{Kind: SuppressionAllowlist, Source: path, Reason: "a public OpenPGP key fingerprint, not a secret"}
 		} else if fixture {
 			f.Suppressed = &report.Suppression{Kind: SuppressionAllowlist, Source: path, Reason: "test fixture path"}
@@ -361,12 +361,12 @@ var gpgName = regexp.MustCompile(`(?i)(gpg|pgp)[_.-]?(keys?|key[_.-]?ids?|finger
 // fingerprintValue matches an OpenPGP v4 fingerprint or a long key id.
 var fingerprintValue = regexp.MustCompile(`^(0x)?([0-9A-Fa-f]{40}|[0-9A-Fa-f]{16})$`)
 
-// PublicFingerprint reports whether m, a match of gitleaks' generic rule on
+// publicFingerprint reports whether m, a match of gitleaks' generic rule on
 // line, is the value of a GPG key name and has the shape of a key
 // fingerprint: public data (the official python images carry
 // `ENV GPG_KEY A035C8C1...`), reported as allowlisted rather than as a
 // leaked secret.
-func PublicFingerprint(m Match, line string) bool {
+func publicFingerprint(m Match, line string) bool {
 	switch {
 	case m.RuleID != "generic-api-key" || m.Column < 1 || len(line) > 4096:
 		return false

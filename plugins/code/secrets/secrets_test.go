@@ -386,7 +386,7 @@ func TestLongLine(t *testing.T) {
 	}
 	plant()
 	content := "first line\n" + b.String() + "\nGITHUB_TOKEN=" + pat + "\n"
-	if segs := segments(content); len(segs) < 5 || !segs[1].chunk || segs[len(segs)-1].line != 3 {
+	if segs := segments(content, new(lineIndex)); len(segs) < 5 || !segs[1].chunk || segs[len(segs)-1].line != 3 {
 		t.Fatalf("segments: %d", len(segs))
 	}
 	det, err := Default()
@@ -445,8 +445,8 @@ func TestSegmentsSameFindings(t *testing.T) {
 		}
 	}
 	content := b.String()
-	if len(segments(content)) < 3 {
-		t.Fatalf("%d segments", len(segments(content)))
+	if len(segments(content, new(lineIndex))) < 3 {
+		t.Fatalf("%d segments", len(segments(content, new(lineIndex))))
 	}
 	g, err := NewGitleaks()
 	if err != nil {
@@ -518,7 +518,7 @@ func FuzzSegments(f *testing.F) {
 		var lines lineIndex
 		covered := map[int]bool{}
 		own := map[int]int{} // line -> end of the owned prefix so far
-		for _, seg := range segments(content) {
+		for _, seg := range segments(content, new(lineIndex)) {
 			l, ok := lines.line(content, seg.line)
 			if !ok {
 				t.Fatalf("segment at line %d of %d", seg.line, len(lines.starts))
@@ -577,7 +577,7 @@ func TestChunkBoundarySweep(t *testing.T) {
 	for off := longLine - chunkOverlap - len(key) - 100; off < longLine+200; off += 211 {
 		for _, planted := range []string{key, token} {
 			content := strings.Repeat("x", off) + planted + strings.Repeat(";y", 2*longLine)
-			if len(segments(content)) < 3 {
+			if len(segments(content, new(lineIndex))) < 3 {
 				t.Fatal("not chunked")
 			}
 			var cols []int
