@@ -66,7 +66,9 @@ JSON
   fi
   if [ ! -d "$B/nodemod/node_modules" ]; then
     mkdir -p "$B/nodemod" && cp "$B/npm/package.json" "$B/npm/package-lock.json" "$B/nodemod/" 2>/dev/null
-    (cd "$B/nodemod" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1 && rm -f package-lock.json package.json) || log "bench: npm ci failed"
+    # npm install, not npm ci: a lock resolved with --package-lock-only
+    # lacks other platforms' optional packages, which npm ci refuses.
+    (cd "$B/nodemod" && npm install --ignore-scripts --no-audit --no-fund >/dev/null 2>&1 && rm -f package-lock.json package.json) || log "bench: npm install failed"
   fi
 }
 
@@ -129,8 +131,12 @@ bench_secrets() {
   if [ ! -d "$B/tree50k" ]; then
     log "bench: assembling a 50,000-file tree from the Go module cache and node_modules"
     mkdir -p "$B/tree50k"
-    (cd "$(go env GOMODCACHE)" && find . -type f \( -name '*.go' -o -name '*.md' -o -name '*.json' -o -name '*.yaml' \) -size -200k | head -40000 | cpio -pdm --quiet "$B/tree50k" 2>/dev/null)
-    [ -d "$B/nodemod/node_modules" ] && (cd "$B/nodemod" && find node_modules -type f -size -200k | head -10000 | cpio -pdm --quiet "$B/tree50k" 2>/dev/null)
+    # tar copies the listed files (cpio is not on every machine); the module
+    # cache's files are read-only, the copies are made writable so the tree
+    # can be removed.
+    (cd "$(go env GOMODCACHE)" && find . -type f \( -name '*.go' -o -name '*.md' -o -name '*.json' -o -name '*.yaml' \) -size -200k | head -40000 | tar -cf - -T - | tar -xf - -C "$B/tree50k")
+    [ -d "$B/nodemod/node_modules" ] && (cd "$B/nodemod" && find node_modules -type f -size -200k | head -10000 | tar -cf - -T - | tar -xf - -C "$B/tree50k")
+    chmod -R u+w "$B/tree50k"
   fi
   echo "## code stage on a $(find "$B/tree50k" -type f | wc -l)-file tree"
   measure "read-tree-once" sh -c "find '$B/tree50k' -type f -print0 | xargs -0 cat > /dev/null"

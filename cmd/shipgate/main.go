@@ -44,6 +44,7 @@ func main() {
 	stopProfile := startCPUProfile(os.Getenv("SHIPGATE_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
+	writeAllocProfile(os.Getenv("SHIPGATE_MEMPROFILE"))
 	stop()
 	os.Exit(code)
 }
@@ -69,6 +70,26 @@ func startCPUProfile(path string) func() {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// writeAllocProfile writes the profile of every allocation of the run to
+// path (the SHIPGATE_MEMPROFILE environment variable, for `go tool pprof
+// -sample_index=alloc_space`) when it is set. Like the CPU profile, it never
+// changes the run.
+func writeAllocProfile(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shipgate: memory profile: %v\n", err)
 	}
 }
 

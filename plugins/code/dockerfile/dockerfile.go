@@ -35,7 +35,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"strings"
 
@@ -122,7 +121,7 @@ func (c *check) add(id string, line, col int, msg, snippet, stable string) {
 
 // Analyze implements plugins.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, MaxSize+1))
+	data, err := in.ReadAll(MaxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/shipgate/shipgate/internal/engine"
@@ -275,5 +276,37 @@ func TestParseMode(t *testing.T) {
 	}
 	if _, err := ParseMode("fast"); err == nil {
 		t.Error("ParseMode accepted fast")
+	}
+}
+
+// TestModuleDirsRemembered: the go.mod look-up runs once per directory and
+// tree, and a tree that cannot be a map key is looked up every time.
+func TestModuleDirsRemembered(t *testing.T) {
+	var m moduleDirs
+	calls := map[string]int{}
+	here := func(d string) (string, bool) {
+		calls[d]++
+		return d, d == "mod"
+	}
+	fsA, fsB := fstest.MapFS{}, os.DirFS(t.TempDir())
+	for _, dir := range []string{"mod/a/b", "mod/a/b", "mod/a", "mod/c"} {
+		if got := m.of(fsB, dir, here); got != "mod" {
+			t.Errorf("of(%s) = %q", dir, got)
+		}
+	}
+	if calls["mod/a/b"] != 1 || calls["mod/a"] != 1 || calls["mod"] != 1 || calls["mod/c"] != 1 {
+		t.Errorf("look-ups: %v", calls)
+	}
+	if got := m.of(fsB, "x/y", here); got != "" || calls["."] != 1 {
+		t.Errorf("of(x/y) = %q, look-ups %v", got, calls)
+	}
+	// A MapFS is a map: never a key, always looked up.
+	for range 2 {
+		if got := m.of(fsA, "mod/a", here); got != "mod" {
+			t.Errorf("MapFS: of(mod/a) = %q", got)
+		}
+	}
+	if calls["mod/a"] != 3 {
+		t.Errorf("MapFS look-ups of mod/a: %d, want 3", calls["mod/a"])
 	}
 }

@@ -94,30 +94,82 @@ func (a *Analyzer) buildersFor(file *ast.File) map[string]gosec.RuleBuilder {
 	return out
 }
 
-// needsCheck reports whether any of the rules in builders can match file,
-// which is then type-checked and given to them. Only G104 of the
-// every-file rules can be left: it looks for calls whose result type is the
-// predeclared error (gosec's returnsError), and in a file type-checked
-// alone, against empty fake imports, such a type can only come from the
-// identifier error written in the file itself. A file without it, and with
-// no other rule to run, needs neither type-checking nor gosec's walk.
-func (a *Analyzer) needsCheck(builders map[string]gosec.RuleBuilder, file *ast.File) bool {
+// need is how much of gosec's machinery a file needs in syntax mode.
+type need int
+
+const (
+	// needNothing: no rule can match the file.
+	needNothing need = iota
+	// needSyntax: only G101 can match, and it reads the syntax tree alone
+	// (names and string literals), so the file is not type-checked.
+	needSyntax
+	// needTypes: the file is type-checked and given to the rules.
+	needTypes
+)
+
+// needsCheck says what the rules in builders need to run on file. Every
+// rule but G101 and G104 reads type information. G101 (hard-coded
+// credentials) reads only identifiers and string literals. G104 looks for
+// calls whose result type is the predeclared error (gosec's
+// returnsError); in a file type-checked alone, against empty fake imports,
+// such a type can only come from the identifier error written in the file
+// itself, and mayReturnError tells when it cannot reach a call.
+func (a *Analyzer) needsCheck(builders map[string]gosec.RuleBuilder, file *ast.File) need {
+	n := needNothing
 	for id := range builders {
-		if id != "G104" {
-			return true
+		switch id {
+		case "G101":
+			n = max(n, needSyntax)
+		case "G104":
+			if mayReturnError(file) {
+				return needTypes
+			}
+		default:
+			return needTypes
 		}
 	}
-	if _, ok := builders["G104"]; !ok {
-		return false
+	return n
+}
+
+// mayReturnError reports whether a call in file may have a result of the
+// predeclared type error, when file is type-checked alone. It may not when
+// the identifier error appears only as a whole result type of the file's
+// function and method declarations, and none of those names is used
+// anywhere but in its own declaration: no call, method value, or any
+// other identifier of the same name (so no shadowing, embedding or alias
+// can carry the type). Everything else (error in a parameter, a field, an
+// interface, a function literal, a type argument, a type declaration, a
+// result such as func() error) counts as may.
+func mayReturnError(file *ast.File) bool {
+	var names map[string]bool
+	allowed := map[*ast.Ident]bool{}
+	for _, d := range file.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Type.Results == nil {
+			continue
+		}
+		for _, f := range fd.Type.Results.List {
+			if id, ok := f.Type.(*ast.Ident); ok && id.Name == "error" {
+				if names == nil {
+					names = map[string]bool{}
+				}
+				names[fd.Name.Name] = true
+				allowed[fd.Name] = true
+				allowed[id] = true
+			}
+		}
 	}
-	found := false
+	may := false
 	ast.Inspect(file, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && id.Name == "error" {
-			found = true
+		if may {
+			return false
 		}
-		return !found
+		if id, ok := n.(*ast.Ident); ok && !allowed[id] && (id.Name == "error" || names[id.Name]) {
+			may = true
+		}
+		return !may
 	})
-	return found
+	return may
 }
 
 // trojanSource is gosec's G116 on a file's bytes: the 1-based line and

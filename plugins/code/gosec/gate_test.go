@@ -135,3 +135,51 @@ func TestEveryRuleHasACWE(t *testing.T) {
 		}
 	}
 }
+
+// TestMayReturnError: the files in which G104 cannot match, so that a file
+// left with G101 alone is not type-checked. Every "may" case is a way the
+// predeclared error type reaches a call; each is also run through syntax
+// mode with and without the gate, which must agree.
+func TestMayReturnError(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		src  string
+		may  bool
+	}{
+		{"no error", "func f() int { return 1 }\nfunc g() { f() }", false},
+		{"declared, never used", "func f() error { return nil }\nfunc (T) m() (int, error) { return 0, nil }\ntype T struct{}", false},
+		{"named results", "func f() (n int, err error) { return }", false},
+		{"called", "func f() error { return nil }\nfunc g() { f() }", true},
+		{"method called", "type T struct{}\nfunc (T) Close() error { return nil }\nfunc g(t T) { t.Close() }", true},
+		{"method value", "type T struct{}\nfunc (T) Close() error { return nil }\nfunc g(t T) { c := t.Close; c() }", true},
+		{"function value", "func f() error { return nil }\nvar h = f", true},
+		{"same name elsewhere", "func f() error { return nil }\ntype S struct{ f int }", true},
+		{"func literal", "func g() { h := func() error { return nil }; h() }", true},
+		{"parameter", "func g(h func() error) { h() }", true},
+		{"interface", "type C interface{ Close() error }\nfunc g(c C) { c.Close() }", true},
+		{"field", "type S struct{ f func() error }\nfunc g(s S) { s.f() }", true},
+		{"alias", "type E = error\nfunc f() E { return nil }\nfunc g() { f() }", true},
+		{"type argument", "func f[T any]() T { var t T; return t }\nfunc g() { f[error]() }", true},
+		{"function result", "func f() func() error { return nil }\nfunc g() { f()() }", true},
+		{"variable", "var e error", true},
+	} {
+		src := "package p\n" + tt.src + "\n"
+		file, err := parser.ParseFile(token.NewFileSet(), "x.go", src, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := mayReturnError(file); got != tt.may {
+			t.Errorf("%s: mayReturnError = %v, want %v", tt.name, got, tt.may)
+		}
+		gated, ungated := NewWith(Options{Mode: ModeSyntax}), NewWith(Options{Mode: ModeSyntax})
+		ungated.ungated = true
+		r1, err1 := plugintest.AnalyzeBytes(gated, "x.go", []byte(src))
+		r2, err2 := plugintest.AnalyzeBytes(ungated, "x.go", []byte(src))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v / %v", tt.name, err1, err2)
+		}
+		if k1, k2 := keys(r1.Findings), keys(r2.Findings); !slices.Equal(k1, k2) {
+			t.Errorf("%s: gated %v, ungated %v", tt.name, k1, k2)
+		}
+	}
+}

@@ -25,7 +25,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -110,7 +109,7 @@ func (c *check) add(id string, n *yaml.Node, field, msg, snippet string) {
 
 // Analyze implements plugins.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, MaxSize+1))
+	data, err := in.ReadAll(MaxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

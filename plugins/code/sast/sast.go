@@ -42,7 +42,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"sort"
 	"strings"
@@ -212,7 +211,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 	if lang == "" {
 		return nil, plugins.Errorf(in.Path, 0, "not a Python, JavaScript, TypeScript or Java file")
 	}
-	data, err := io.ReadAll(io.LimitReader(in.Reader, a.maxSize+1))
+	data, err := in.ReadAll(a.maxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

@@ -42,7 +42,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -220,7 +219,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 		return nil, fmt.Errorf("secrets detector: %w", err)
 	}
 	max := a.maxSize()
-	data, err := io.ReadAll(io.LimitReader(in.Reader, max+1))
+	data, err := in.ReadAll(max + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

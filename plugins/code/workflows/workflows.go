@@ -101,7 +101,7 @@ func (c *check) add(id string, sev string, line, col int, msg, snippet, stable s
 
 // Analyze implements plugins.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, MaxSize+1))
+	data, err := in.ReadAll(MaxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

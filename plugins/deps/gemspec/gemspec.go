@@ -33,7 +33,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -95,7 +94,7 @@ type value struct {
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxSize+1))
+	data, err := in.ReadAll(maxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

@@ -18,7 +18,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -104,7 +103,7 @@ type manifest struct {
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(_ context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxSize+1))
+	data, err := in.ReadAll(maxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}

@@ -27,7 +27,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -79,7 +78,7 @@ type located struct {
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxSize+1))
+	data, err := in.ReadAll(maxSize + 1)
 	if err != nil {
 		return nil, &plugins.ParseError{Path: in.Path, Err: fmt.Errorf("read: %w", err)}
 	}

@@ -24,7 +24,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -75,7 +74,7 @@ type entry struct {
 
 // Analyze implements plugins.Analyzer.
 func (*Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxSize+1))
+	data, err := in.ReadAll(maxSize + 1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", in.Path, err)
 	}
