@@ -17,6 +17,7 @@ import (
 	"github.com/shipgate/shipgate/internal/engine"
 	"github.com/shipgate/shipgate/internal/gitinfo"
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/internal/rootfs"
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/code"
 	"github.com/shipgate/shipgate/plugins/deps"
@@ -169,13 +170,16 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 		analyzers = AnalyzersFor(stages, codeOpts)
 	}
 	// os.Root confines every open to the tree: a symlink pointing out of
-	// the root cannot be followed.
+	// the root cannot be followed. rootfs opens most files in one openat2
+	// call that the kernel confines the same way.
 	root, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", opts.Path, err)
 	}
 	defer root.Close()
-	out, err := engine.Run(ctx, root.FS(), analyzers, engine.Options{
+	fsys := rootfs.New(root)
+	defer fsys.Close()
+	out, err := engine.Run(ctx, fsys, analyzers, engine.Options{
 		Skip:        opts.Skip,
 		MaxFileSize: opts.MaxFileSize,
 		Progress:    opts.Progress,
