@@ -94,41 +94,24 @@ func (a *Analyzer) buildersFor(file *ast.File) map[string]gosec.RuleBuilder {
 	return out
 }
 
-// need is how much of gosec's machinery a file needs in syntax mode.
-type need int
-
-const (
-	// needNothing: no rule can match the file.
-	needNothing need = iota
-	// needSyntax: only G101 can match, and it reads the syntax tree alone
-	// (names and string literals), so the file is not type-checked.
-	needSyntax
-	// needTypes: the file is type-checked and given to the rules.
-	needTypes
-)
-
-// needsCheck says what the rules in builders need to run on file. Every
-// rule but G101 and G104 reads type information. G101 (hard-coded
-// credentials) reads only identifiers and string literals. G104 looks for
-// calls whose result type is the predeclared error (gosec's
-// returnsError); in a file type-checked alone, against empty fake imports,
-// such a type can only come from the identifier error written in the file
-// itself, and mayReturnError tells when it cannot reach a call.
-func (a *Analyzer) needsCheck(builders map[string]gosec.RuleBuilder, file *ast.File) need {
-	n := needNothing
+// needsCheck reports whether any of the rules in builders can match file,
+// which is then type-checked and given to them. Only G104 of the
+// every-file rules can be left (G101 and G601 are never run): it looks for
+// calls whose result type is the predeclared error (gosec's returnsError),
+// and in a file type-checked alone, against empty fake imports, such a type
+// can only come from the identifier error written in the file itself;
+// mayReturnError tells when it cannot reach a call. A file with no other
+// rule to run then needs neither type-checking nor gosec's walk.
+func (a *Analyzer) needsCheck(builders map[string]gosec.RuleBuilder, file *ast.File) bool {
 	for id := range builders {
-		switch id {
-		case "G101":
-			n = max(n, needSyntax)
-		case "G104":
-			if mayReturnError(file) {
-				return needTypes
-			}
-		default:
-			return needTypes
+		if id != "G104" {
+			return true
 		}
 	}
-	return n
+	if _, ok := builders["G104"]; !ok {
+		return false
+	}
+	return mayReturnError(file)
 }
 
 // mayReturnError reports whether a call in file may have a result of the

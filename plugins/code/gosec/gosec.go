@@ -401,11 +401,7 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File, size int) (issues 
 		}
 	}()
 	builders := a.buildersFor(file)
-	n := needTypes
-	if !a.ungated {
-		n = a.needsCheck(builders, file)
-	}
-	if n == needNothing {
+	if !a.ungated && !a.needsCheck(builders, file) {
 		return nil, nil
 	}
 	// gosec's syntax rules read Types, Defs and Uses (through TypeOf,
@@ -418,18 +414,13 @@ func (a *Analyzer) check(fset *token.FileSet, file *ast.File, size int) (issues 
 		Defs:  make(map[*ast.Ident]types.Object, size/64),
 		Uses:  make(map[*ast.Ident]types.Object, size/24),
 	}
-	pkgName := file.Name.Name
-	var tpkg *types.Package
-	if n == needTypes {
-		conf := types.Config{
-			Importer:    newFakeImporter(file),
-			Error:       func(error) {},
-			FakeImportC: true,
-		}
-		tpkg, _ = conf.Check(pkgName, fset, []*ast.File{file}, info)
-	} else {
-		tpkg = types.NewPackage(pkgName, pkgName)
+	conf := types.Config{
+		Importer:    newFakeImporter(file),
+		Error:       func(error) {},
+		FakeImportC: true,
 	}
+	pkgName := file.Name.Name
+	tpkg, _ := conf.Check(pkgName, fset, []*ast.File{file}, info)
 	pkg := &packages.Package{
 		ID:        pkgName,
 		Name:      pkgName,
