@@ -3,7 +3,6 @@ package gosec
 import (
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,11 +18,7 @@ import (
 func BenchmarkSyntaxMode(b *testing.B) {
 	root := os.Getenv("SHIPGATE_GOSEC_MEASURE")
 	if root == "" {
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/securego/gosec/v2").Output()
-		if err != nil {
-			b.Skipf("go list: %v", err)
-		}
-		root = strings.TrimSpace(string(out))
+		root = gosecSources(b)
 	}
 	type file struct {
 		name string

@@ -39,11 +39,7 @@ func TestRuleGateCoversEveryRule(t *testing.T) {
 // suite (its testutils package: ~1,000 snippets written to trigger, or not
 // trigger, each rule) and requires the same findings.
 func TestRuleGateSameFindings(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/securego/gosec/v2").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "testutils")
+	dir := filepath.Join(gosecSources(t), "testutils")
 	files, err := filepath.Glob(filepath.Join(dir, "*_samples.go"))
 	if err != nil || len(files) < 40 {
 		t.Fatalf("gosec samples in %s: %d files, %v", dir, len(files), err)
@@ -182,4 +178,16 @@ func TestMayReturnError(t *testing.T) {
 			t.Errorf("%s: gated %v, ungated %v", tt.name, k1, k2)
 		}
 	}
+}
+
+// gosecSources is the directory of gosec's module in the module cache, the
+// real code the tests compare and measure on; the test is skipped without
+// the go command.
+func gosecSources(tb testing.TB) string {
+	tb.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/securego/gosec/v2").Output()
+	if err != nil {
+		tb.Skipf("go list: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
