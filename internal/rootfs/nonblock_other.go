@@ -1,0 +1,6 @@
+//go:build !unix
+
+package rootfs
+
+// nonBlock is unix's; elsewhere there are no named pipes in a tree.
+const nonBlock = 0
