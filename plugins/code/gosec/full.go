@@ -104,7 +104,36 @@ func (a *Analyzer) fullUnavailable(in *plugins.Input) string {
 	if err != nil || !bytes.Equal(data, disk) {
 		return "go.mod on disk under " + a.opts.Root + " is not the scanned one"
 	}
+	if p := a.blockingFile(in.FS, plugins.Dir(in.Path)); p != "" {
+		return p + " is a named pipe, a device or a socket (or a link to one), which the go command would read and could wait on for ever"
+	}
 	return ""
+}
+
+// blockingFile returns the first file of the module below modDir that is
+// neither a regular file nor a directory, nor a link to one: the go command
+// opens go.sum and every source file it lists, following links even out of
+// the tree, and a named pipe (made by a build step before the scan) would
+// keep it waiting until the full-mode timeout. The walk only reads
+// directories; a link's target is looked at with stat, never opened.
+func (a *Analyzer) blockingFile(fsys fs.FS, modDir string) string {
+	found := ""
+	_ = fs.WalkDir(fsys, modDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		switch t := d.Type(); {
+		case t.IsRegular():
+			return nil
+		case t&fs.ModeSymlink != 0:
+			if st, err := os.Stat(filepath.Join(a.opts.Root, filepath.FromSlash(p))); err != nil || st.Mode().IsRegular() || st.IsDir() {
+				return nil // a dangling link is an error the go command reports
+			}
+		}
+		found = p
+		return fs.SkipAll
+	})
+	return found
 }
 
 // readLimited reads at most n bytes of the file at name.

@@ -310,3 +310,53 @@ func TestModuleDirsRemembered(t *testing.T) {
 		t.Errorf("MapFS look-ups of mod/a: %d, want 3", calls["mod/a"])
 	}
 }
+
+// TestFullNamedPipe: a module holding a named pipe (go.sum, made by a build
+// step before the scan, or a source file linking to one) gets syntax mode
+// at once, where the go command would have waited on it until the timeout.
+func TestFullNamedPipe(t *testing.T) {
+	needGo(t)
+	for _, tt := range []struct{ name, pipe, link string }{
+		{"go.sum", "m/go.sum", ""},
+		{"link to a pipe out of the tree", "pipe", "m/x.go"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, "tree")
+			if err := os.MkdirAll(filepath.Join(dir, "m"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "m", "go.mod"), []byte("module m\n\ngo 1.22\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "m", "main.go"), []byte("package main\n\nimport \"crypto/md5\"\n\nfunc main() { md5.New() }\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pipe := filepath.Join(dir, filepath.FromSlash(tt.pipe))
+			if tt.link != "" {
+				pipe = filepath.Join(base, tt.pipe)
+				if err := os.Symlink(pipe, filepath.Join(dir, filepath.FromSlash(tt.link))); err != nil {
+					t.Skipf("symlink: %v", err)
+				}
+			}
+			if err := mkfifo(pipe); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			a := NewWith(Options{Mode: ModeFull, Root: dir, Timeout: time.Minute})
+			start := time.Now()
+			res, err := plugintest.Analyze(t, a, dir, "m/go.mod")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "named pipe") {
+				t.Errorf("errors = %+v", res.Errors)
+			}
+			if got := fkeys(res.Findings); got != "gosec/syntax:G401:m/main.go:5\ngosec/syntax:G501:m/main.go:3" {
+				t.Errorf("findings:\n%s", got)
+			}
+			if took := time.Since(start); took > 30*time.Second {
+				t.Errorf("took %s", took)
+			}
+		})
+	}
+}
