@@ -11,8 +11,9 @@
 // seccomp profile without openat2) is opened through the os.Root instead, so
 // the results, errors and confinement are the os.Root's in every case.
 //
-// Unlike the os.Root's fs.FS, it never blocks on a named pipe: a pipe
-// named go.sum beside a go.mod used to stop a scan for ever.
+// Unlike the os.Root's fs.FS, it never blocks on a named pipe (made in the
+// tree by a build step before the scan), which an analyzer opening it, a
+// go.sum beside a go.mod say, would otherwise wait on for ever.
 package rootfs
 
 import (
