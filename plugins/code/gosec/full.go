@@ -40,7 +40,14 @@ func (a *Analyzer) analyzeModule(ctx context.Context, in *plugins.Input) (*plugi
 	modDir := plugins.Dir(in.Path)
 	res := &plugins.Result{}
 	covered := map[string]bool{}
+	mod, err := a.listModule(ctx, in.FS, modDir)
+	if err != nil {
+		return nil, err
+	}
 	reason := a.fullUnavailable(in)
+	if reason == "" && mod.blocking != "" {
+		reason = mod.blocking + " is a named pipe, a device or a socket (or a link to one), which the go command would read and could wait on for ever"
+	}
 	if reason == "" {
 		fr, err := a.runFull(ctx, in.FS, modDir)
 		switch {
@@ -64,7 +71,8 @@ func (a *Analyzer) analyzeModule(ctx context.Context, in *plugins.Input) (*plugi
 		res.Errors = append(res.Errors, report.FileError{Path: in.Path,
 			Message: "gosec full mode unavailable: " + reason + "; syntax mode used for this module"})
 	}
-	if err := a.syntaxRest(ctx, in.FS, modDir, covered, res); err != nil {
+	res.Errors = append(res.Errors, mod.errors...)
+	if err := a.syntaxRest(ctx, in.FS, mod.files, covered, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -104,36 +112,7 @@ func (a *Analyzer) fullUnavailable(in *plugins.Input) string {
 	if err != nil || !bytes.Equal(data, disk) {
 		return "go.mod on disk under " + a.opts.Root + " is not the scanned one"
 	}
-	if p := a.blockingFile(in.FS, plugins.Dir(in.Path)); p != "" {
-		return p + " is a named pipe, a device or a socket (or a link to one), which the go command would read and could wait on for ever"
-	}
 	return ""
-}
-
-// blockingFile returns the first file of the module below modDir that is
-// neither a regular file nor a directory, nor a link to one: the go command
-// opens go.sum and every source file it lists, following links even out of
-// the tree, and a named pipe (made by a build step before the scan) would
-// keep it waiting until the full-mode timeout. The walk only reads
-// directories; a link's target is looked at with stat, never opened.
-func (a *Analyzer) blockingFile(fsys fs.FS, modDir string) string {
-	found := ""
-	_ = fs.WalkDir(fsys, modDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		switch t := d.Type(); {
-		case t.IsRegular():
-			return nil
-		case t&fs.ModeSymlink != 0:
-			if st, err := os.Stat(filepath.Join(a.opts.Root, filepath.FromSlash(p))); err != nil || st.Mode().IsRegular() || st.IsDir() {
-				return nil // a dangling link is an error the go command reports
-			}
-		}
-		found = p
-		return fs.SkipAll
-	})
-	return found
 }
 
 // readLimited reads at most n bytes of the file at name.
@@ -383,46 +362,106 @@ func (a *Analyzer) trimRoot(msg string) string {
 	return strings.ReplaceAll(msg, strings.TrimSuffix(a.opts.Root, string(filepath.Separator))+string(filepath.Separator), "")
 }
 
-// syntaxRest scans in syntax mode every file of the module in modDir that
-// this analyzer would claim and full mode did not cover, appending to res.
-// It does not enter nested modules, which have their own go.mod.
-func (a *Analyzer) syntaxRest(ctx context.Context, fsys fs.FS, modDir string, covered map[string]bool, res *plugins.Result) error {
-	return fs.WalkDir(fsys, modDir, func(p string, d fs.DirEntry, err error) error {
+// module is what one walk of a module's directory found (listModule).
+type module struct {
+	// files are those syntax mode takes where full mode does not cover
+	// them: the files this analyzer claims, outside vendor/, testdata/,
+	// .git, nested modules (which have their own go.mod) and skipped paths.
+	files []moduleFile
+	// blocking is the first file the go command would read that is
+	// neither a regular file nor a directory, nor a link to one, or "".
+	blocking string
+	// errors are the directories that could not be read.
+	errors []report.FileError
+}
+
+type moduleFile struct {
+	path string
+	info fs.FileInfo
+}
+
+// listModule walks the module in modDir once. Besides the files for syntax
+// mode, it looks for what would keep the go command waiting until the
+// full-mode timeout: a named pipe (made by a build step before the scan)
+// among the files the command opens, go.sum and every source file,
+// following links even out of the tree. So it also looks inside vendor/
+// and skipped paths, which the go command reads, and looks at a link's
+// target with stat, never opening it.
+func (a *Analyzer) listModule(ctx context.Context, fsys fs.FS, modDir string) (module, error) {
+	var m module
+	var aside []string // directories walked for the go command only
+	err := fs.WalkDir(fsys, modDir, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
 		if err != nil {
 			if p != modDir {
-				res.Errors = append(res.Errors, report.FileError{Path: p, Message: "cannot read: " + err.Error()})
+				m.errors = append(m.errors, report.FileError{Path: p, Message: "cannot read: " + err.Error()})
 			}
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
+		for len(aside) > 0 && !strings.HasPrefix(p, aside[len(aside)-1]+"/") {
+			aside = aside[:len(aside)-1]
+		}
 		if d.IsDir() {
-			if p == modDir {
-				return nil
-			}
-			if d.Name() == ".git" || d.Name() == "vendor" || d.Name() == "testdata" || a.skipped(p) ||
-				isRegular(fsys, plugins.Join(p, "go.mod")) {
+			switch {
+			case p == modDir:
+			case d.Name() == ".git" || d.Name() == "testdata" || isRegular(fsys, plugins.Join(p, "go.mod")):
 				return fs.SkipDir
+			case d.Name() == "vendor" || a.skipped(p):
+				aside = append(aside, p)
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || covered[p] || plugins.HasBase(p, "go.mod") || a.skipped(p) {
+		if t := d.Type(); !t.IsRegular() {
+			if m.blocking == "" && !linksToFileOrDir(a.opts.Root, p, t) {
+				m.blocking = p
+			}
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil || !a.FileRequired(p, info) {
+		if len(aside) > 0 || plugins.HasBase(p, "go.mod") || a.skipped(p) {
 			return nil
+		}
+		if info, err := d.Info(); err == nil && a.FileRequired(p, info) {
+			m.files = append(m.files, moduleFile{p, info})
+		}
+		return nil
+	})
+	return m, err
+}
+
+// linksToFileOrDir reports whether the entry p of type t (not a regular
+// file) is a symbolic link whose target, on disk below root, is a regular
+// file or a directory; a dangling link is an error the go command reports
+// itself, so it counts as one too.
+func linksToFileOrDir(root, p string, t fs.FileMode) bool {
+	if t&fs.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(root, filepath.FromSlash(p)))
+	return err != nil || st.Mode().IsRegular() || st.IsDir()
+}
+
+// syntaxRest scans in syntax mode each of files that full mode did not
+// cover, appending to res.
+func (a *Analyzer) syntaxRest(ctx context.Context, fsys fs.FS, files []moduleFile, covered map[string]bool, res *plugins.Result) error {
+	for _, mf := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := mf.path
+		if covered[p] {
+			continue
 		}
 		f, err := fsys.Open(p)
 		if err != nil {
 			res.Errors = append(res.Errors, report.FileError{Path: p, Message: "open: " + err.Error()})
-			return nil
+			continue
 		}
-		r, err := a.analyzeFile(ctx, &plugins.Input{Path: p, Reader: f, Info: info, FS: fsys})
+		r, err := a.analyzeFile(ctx, &plugins.Input{Path: p, Reader: f, Info: mf.info, FS: fsys})
 		f.Close()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -434,8 +473,8 @@ func (a *Analyzer) syntaxRest(ctx context.Context, fsys fs.FS, modDir string, co
 			res.Findings = append(res.Findings, r.Findings...)
 			res.Errors = append(res.Errors, r.Errors...)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // errText renders err without repeating path.

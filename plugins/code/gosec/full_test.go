@@ -311,14 +311,21 @@ func TestModuleDirsRemembered(t *testing.T) {
 	}
 }
 
-// TestFullNamedPipe: a module holding a named pipe (go.sum, made by a build
-// step before the scan, or a source file linking to one) gets syntax mode
-// at once, where the go command would have waited on it until the timeout.
+// TestFullNamedPipe: a module holding a named pipe where the go command
+// reads (go.sum made by a build step before the scan, a source file linking
+// to a pipe, vendored code) gets syntax mode at once, where the go command
+// would have waited on it until the timeout; one where the go command does
+// not read (testdata/) still gets full mode.
 func TestFullNamedPipe(t *testing.T) {
 	needGo(t)
-	for _, tt := range []struct{ name, pipe, link string }{
-		{"go.sum", "m/go.sum", ""},
-		{"link to a pipe out of the tree", "pipe", "m/x.go"},
+	for _, tt := range []struct {
+		name, pipe, link string
+		blocks           bool
+	}{
+		{"go.sum", "m/go.sum", "", true},
+		{"link to a pipe out of the tree", "pipe", "m/x.go", true},
+		{"vendored", "m/vendor/example.com/v/v.go", "", true},
+		{"testdata", "m/testdata/in.go", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			base := t.TempDir()
@@ -339,6 +346,9 @@ func TestFullNamedPipe(t *testing.T) {
 					t.Skipf("symlink: %v", err)
 				}
 			}
+			if err := os.MkdirAll(filepath.Dir(pipe), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			if err := mkfifo(pipe); err != nil {
 				t.Skipf("mkfifo: %v", err)
 			}
@@ -348,11 +358,17 @@ func TestFullNamedPipe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "named pipe") {
+			mode := "full"
+			if tt.blocks {
+				mode = "syntax"
+				if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "named pipe") {
+					t.Errorf("errors = %+v", res.Errors)
+				}
+			} else if len(res.Errors) != 0 {
 				t.Errorf("errors = %+v", res.Errors)
 			}
-			if got := fkeys(res.Findings); got != "gosec/syntax:G401:m/main.go:5\ngosec/syntax:G501:m/main.go:3" {
-				t.Errorf("findings:\n%s", got)
+			if got, want := fkeys(res.Findings), "gosec/"+mode+":G401:m/main.go:5\ngosec/"+mode+":G501:m/main.go:3"; got != want {
+				t.Errorf("findings:\n%s\nwant:\n%s", got, want)
 			}
 			if took := time.Since(start); took > 30*time.Second {
 				t.Errorf("took %s", took)
