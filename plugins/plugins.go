@@ -154,7 +154,8 @@ func Join(dir, name string) string {
 // walk saw, read again from the Reader when it can tell: a *bytes.Reader
 // shared by the core), where io.ReadAll starts at 512 bytes and grows by
 // copying: on a 50,000-file tree that was most of the secrets analyzer's
-// own time. A file that grew since is still read whole, up to limit.
+// time outside gitleaks. A file that grew since is still read whole, up to
+// limit.
 func (in *Input) ReadAll(limit int64) ([]byte, error) {
 	hint := int64(512)
 	if l, ok := in.Reader.(interface{ Len() int }); ok {

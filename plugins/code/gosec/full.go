@@ -104,7 +104,7 @@ func (a *Analyzer) fullUnavailable(in *plugins.Input) string {
 	if a.opts.Root == "" {
 		return "the scanned tree is not a directory on disk (no Options.Root)"
 	}
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxGoMod+1))
+	data, err := in.ReadAll(maxGoMod + 1)
 	if err != nil {
 		return "read go.mod: " + err.Error()
 	}
