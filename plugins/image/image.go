@@ -25,6 +25,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/shipgate/shipgate/internal/buildid"
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
 )
@@ -41,6 +42,11 @@ type Options struct {
 	Source SourceOptions
 	// CacheDir holds per-layer results by diffID; empty disables the cache.
 	CacheDir string
+	// BuildID identifies the build of the analyzers (internal/buildid);
+	// cached layer results are served only to the same build. Empty means
+	// the running executable's (buildid.Self); when that cannot be read,
+	// the cache is not used.
+	BuildID string
 	// MaxFileSize bounds a file handed to analyzers.
 	MaxFileSize int64
 	// MaxLayerBytes bounds a layer's uncompressed size; MaxRatio bounds its
@@ -118,8 +124,13 @@ func ScanImage(ctx context.Context, src *Source, analyzers []plugins.Analyzer, o
 	if err != nil {
 		return nil, fmt.Errorf("image %s: layers: %w", src.Name, err)
 	}
-	key := analyzerKey(analyzers)
 	cache := layerCache{dir: o.CacheDir}
+	if cache.dir != "" && o.BuildID == "" {
+		if o.BuildID, err = buildid.Self(); err != nil {
+			cache.dir = ""
+		}
+	}
+	key := cacheKey(analyzers, o)
 
 	// The config's diff_ids name the layers; asking a docker-archive layer
 	// for its diffID would hash it. scanLayer checks the content against
@@ -355,16 +366,18 @@ func shortID(s string) string {
 	return s
 }
 
-// analyzerKey identifies the analyzer set: cached layer results are valid
-// only for the same analyzers and the same cache format.
-func analyzerKey(analyzers []plugins.Analyzer) string {
+// cacheKey identifies what a layer result depends on besides the layer's
+// content: the cache format, the build of the analyzers (a fixed or new
+// analyzer finds other things in the same layer), the analyzer set and the
+// limits that decide which files are read.
+func cacheKey(analyzers []plugins.Analyzer, o Options) string {
 	names := make([]string, 0, len(analyzers))
 	for _, a := range analyzers {
 		names = append(names, a.Name())
 	}
 	slices.Sort(names)
-	h := sha256.Sum256([]byte(cacheFormat + "\n" + strings.Join(names, "\n")))
-	return hex.EncodeToString(h[:8])
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\n%s\n%d %d %d\n%s", cacheFormat, o.BuildID, o.MaxFileSize, o.MaxLayerBytes, o.MaxRatio, strings.Join(names, "\n")))
+	return hex.EncodeToString(h[:16])
 }
 
 // imageMeta fills the report's image section from the config.

@@ -254,6 +254,32 @@ func TestLayerCache(t *testing.T) {
 	if third.CacheHits != 0 {
 		t.Errorf("different analyzers: %d hits", third.CacheHits)
 	}
+	// Results are served only to the build that wrote them, with the same
+	// limits: a fixed analyzer must not be shadowed by an older build's
+	// results, nor a raised file size limit by results that skipped files.
+	for _, tt := range []struct {
+		name     string
+		opts     Options
+		wantHits int
+	}{
+		{"build a writes", Options{BuildID: "go:a"}, 0},
+		{"build a reads", Options{BuildID: "go:a"}, 3},
+		{"build b", Options{BuildID: "go:b"}, 0},
+		{"build a, other file size limit", Options{BuildID: "go:a", MaxFileSize: 1 << 20}, 0},
+		{"build a, other layer limit", Options{BuildID: "go:a", MaxLayerBytes: 1 << 30}, 0},
+		// One result per layer is kept: the last writer's.
+		{"build a after the others", Options{BuildID: "go:a"}, 0},
+		{"build a once more", Options{BuildID: "go:a"}, 3},
+	} {
+		tt.opts.CacheDir, tt.opts.TempDir = cache, dir
+		res, err := Scan(context.Background(), archive, analyzers(), tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.CacheHits != tt.wantHits {
+			t.Errorf("%s: %d hits, want %d", tt.name, res.CacheHits, tt.wantHits)
+		}
+	}
 }
 
 // TestHostileLayers: each bad layer is reported against the image and the
