@@ -46,6 +46,18 @@ type Analyzer interface {
 	Analyze(ctx context.Context, in *Input) (*Result, error)
 }
 
+// Cacheable is implemented by analyzers whose result for a file may be
+// served from an earlier scan (internal/resultcache): the core keys it by the
+// analyzer's name, the configuration CacheKey returns, the file's path and
+// its content.
+type Cacheable interface {
+	// CacheKey returns the analyzer's configuration as far as it changes
+	// results, and false when the result for the file at path depends on
+	// more than the file's path and content (other files of fsys, the
+	// environment, the time), so that it must be analysed afresh.
+	CacheKey(fsys fs.FS, path string) (string, bool)
+}
+
 // Input is one file handed to an analyzer.
 type Input struct {
 	// Path is slash-separated and relative to the root of FS.

@@ -47,6 +47,7 @@ type scanFlags struct {
 	rules       []string
 	gosecMode   string
 	gitHistory  int
+	noCache     bool
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
@@ -65,7 +66,8 @@ func (f *scanFlags) register(cmd *cobra.Command, defaultStages string) {
 	fl.StringVar(&f.gosecMode, "gosec-mode", "", "how Go code is analysed: `MODE` auto (full where a go.mod and the go command are there), full (gosec with types and SSA, through the go command, offline) or syntax (no go command)")
 	fl.StringArrayVar(&f.rules, "rules", nil, "add custom SAST rules from a YAML `FILE` (format: plugins/code/sast/docs/rules.md), repeatable")
 	fl.StringVar(&f.verifyKey, "verify-key", "", "check the image's cosign signature with the public `KEY` (PEM, ECDSA P-256); the result is image.signature in the report")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for layer results and the vulnerability DB (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache `DIR` for scan results, layer results and the vulnerability DB (default $SHIPGATE_CACHE_DIR, else $XDG_CACHE_HOME/shipgate)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "analyse every file and layer afresh: neither read nor write cached results (the vulnerability DB and policies are still cached)")
 	fl.StringVar(&f.gitlabVer, "gitlab-schema-version", output.DefaultGitLabSchemaVersion, "security-report schema `VERSION` for gitlab-* outputs (15.x.y)")
 }
 
@@ -85,6 +87,7 @@ type resolved struct {
 	platform   *v1.Platform
 	insecure   []string
 	cacheDir   string
+	noCache    bool
 	code       code.Options
 	gitHistory int
 	key        *ecdsa.PublicKey
@@ -171,6 +174,7 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 	if r.cacheDir != "" {
 		r.code.CacheDir = filepath.Join(r.cacheDir, "wazero")
 	}
+	r.noCache = f.noCache
 
 	outs := f.outputs
 	if !changed("output") {
@@ -388,9 +392,10 @@ func (a *app) scan(cmd *cobra.Command, r *resolved) (*report.Report, error) {
 		GitHistory:  r.gitHistory,
 		ImageOptions: image.Options{
 			Source:    image.SourceOptions{Platform: r.platform, Insecure: r.insecure},
-			CacheDir:  r.cacheDir,
+			CacheDir:  resultsDir(r, ""),
 			VerifyKey: r.key,
 		},
+		ResultCacheDir: resultsDir(r, "results"),
 		Logf: func(format string, args ...any) {
 			if !r.quiet {
 				fmt.Fprintf(a.stderr, "shipgate: "+format+"\n", args...)
@@ -502,4 +507,13 @@ func (p *progressPrinter) stop() {
 	if p.shown {
 		fmt.Fprint(p.a.stderr, "\r\x1b[K")
 	}
+}
+
+// resultsDir is the directory sub of the cache root that holds cached scan
+// results, or "" when they are not to be used (--no-cache, no cache root).
+func resultsDir(r *resolved, sub string) string {
+	if r.noCache || r.cacheDir == "" {
+		return ""
+	}
+	return filepath.Join(r.cacheDir, sub)
 }

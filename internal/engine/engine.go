@@ -22,6 +22,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/internal/resultcache"
 	"github.com/shipgate/shipgate/plugins"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// of files done and claimed so far. It is called from one goroutine at a
 	// time.
 	Progress func(done, claimed int)
+	// Cache, if set, serves the results of analyzers that implement
+	// plugins.Cacheable from earlier scans and keeps the new ones. Only a
+	// complete result (no error, no Result.Errors) is kept.
+	Cache *resultcache.Cache
 }
 
 // Output is the merged result of a walk.
@@ -106,7 +111,7 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 			defer wg.Done()
 			var buf []byte
 			for j := range ch {
-				j.results, buf = runJob(ctx, fsys, analyzers, j, opts.MaxFileSize, buf)
+				j.results, buf = runJob(ctx, fsys, analyzers, j, opts, buf)
 				if opts.Progress != nil {
 					mu.Lock()
 					done++
@@ -243,27 +248,57 @@ func Run(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, opts Opt
 const sharedReadMax = 4 << 20
 
 // runJob runs the analyzers that claimed j's file. A file claimed by several
-// analyzers is read once into buf (reused by the worker, returned) and each
-// gets a reader over the same bytes.
-func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j *job, maxSize int64, buf []byte) ([]fileResult, []byte) {
+// analyzers, or by one whose result may come from opts.Cache, is read once
+// into buf (reused by the worker, returned) and each gets a reader over the
+// same bytes.
+func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j *job, opts Options, buf []byte) ([]fileResult, []byte) {
 	out := make([]fileResult, 0, len(j.analyzers))
 	size := j.info.Size()
-	if size > maxSize {
+	if size > opts.MaxFileSize {
 		for _, ai := range j.analyzers {
-			out = append(out, fileResult{analyzer: ai, err: fmt.Errorf("file too large to analyse: %d bytes (limit %d)", size, maxSize)})
+			out = append(out, fileResult{analyzer: ai, err: fmt.Errorf("file too large to analyse: %d bytes (limit %d)", size, opts.MaxFileSize)})
 		}
 		return out, buf
 	}
+	// cacheKeys[i] is the configuration key of the i-th claimant when its
+	// result may be cached.
+	var cacheKeys []*string
+	if opts.Cache != nil && size <= sharedReadMax {
+		for i, ai := range j.analyzers {
+			if c, ok := analyzers[ai].(plugins.Cacheable); ok {
+				if k, ok := c.CacheKey(fsys, j.path); ok {
+					if cacheKeys == nil {
+						cacheKeys = make([]*string, len(j.analyzers))
+					}
+					cacheKeys[i] = &k
+				}
+			}
+		}
+	}
 	var data []byte
 	var openErr error
-	if len(j.analyzers) > 1 && size <= sharedReadMax {
+	if (len(j.analyzers) > 1 || cacheKeys != nil) && size <= sharedReadMax {
 		data, openErr = readFile(fsys, j.path, buf)
 		if data != nil {
 			buf = data[:0]
 		}
 	}
-	for _, ai := range j.analyzers {
+	var sum [32]byte
+	if cacheKeys != nil && data != nil {
+		sum = resultcache.ContentHash(data)
+	}
+	for i, ai := range j.analyzers {
 		r := fileResult{analyzer: ai}
+		var key *resultcache.Key
+		if cacheKeys != nil && cacheKeys[i] != nil && data != nil {
+			k := resultcache.KeyFor(analyzers[ai].Name(), *cacheKeys[i], j.path, sum)
+			if res, ok := opts.Cache.Get(k); ok {
+				r.result = res
+				out = append(out, r)
+				continue
+			}
+			key = &k
+		}
 		switch {
 		case openErr != nil:
 			r.err = openErr
@@ -275,6 +310,9 @@ func runJob(ctx context.Context, fsys fs.FS, analyzers []plugins.Analyzer, j *jo
 			r.result, r.err = analyze(ctx, fsys, analyzers[ai], j, func() (io.ReadCloser, error) {
 				return fsys.Open(j.path)
 			})
+		}
+		if key != nil && r.err == nil && (r.result == nil || len(r.result.Errors) == 0) {
+			opts.Cache.Put(*key, r.result)
 		}
 		out = append(out, r)
 	}

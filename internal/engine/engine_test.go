@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/internal/resultcache"
 	"github.com/shipgate/shipgate/plugins"
 )
 
@@ -303,4 +305,105 @@ func (r *removingFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	return r.FS.Open(name)
+}
+
+// cachingLister is a lister whose results may be cached, except for the
+// paths in uncacheable; it counts the files it really analyses.
+type cachingLister struct {
+	lister
+	config      string
+	uncacheable map[string]bool
+	partial     map[string]bool
+	mu          sync.Mutex
+	analysed    []string
+}
+
+func (c *cachingLister) CacheKey(_ fs.FS, p string) (string, bool) {
+	return c.config, !c.uncacheable[p]
+}
+
+func (c *cachingLister) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
+	c.mu.Lock()
+	c.analysed = append(c.analysed, in.Path)
+	c.mu.Unlock()
+	res, err := c.lister.Analyze(ctx, in)
+	if res != nil && c.partial[in.Path] {
+		res.Errors = append(res.Errors, report.FileError{Path: in.Path, Message: "deadline"})
+	}
+	return res, err
+}
+
+func (c *cachingLister) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.analysed
+	c.analysed = nil
+	slices.Sort(out)
+	return out
+}
+
+// TestResultCache: a second walk analyses only what changed, and gives the
+// same output as the first; a file whose result depends on more than its
+// content, an incomplete result, a failure and another configuration are
+// never served from the cache.
+func TestResultCache(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"a.txt": "1", "b.txt": "2", "c.txt": "3", "dyn.txt": "4", "part.txt": "5", "bad.txt": "6",
+	})
+	fsys := rootFS(t, dir)
+	cacheDir := t.TempDir()
+	la := &cachingLister{
+		lister:      lister{name: "l", claim: all, fail: map[string]error{"bad.txt": errors.New("boom")}},
+		config:      "v1",
+		uncacheable: map[string]bool{"dyn.txt": true},
+		partial:     map[string]bool{"part.txt": true},
+	}
+	other := &lister{name: "plain", claim: func(p string) bool { return p == "a.txt" }}
+	run := func(a *cachingLister) (*Output, []string) {
+		t.Helper()
+		c, err := resultcache.Open(cacheDir, dir, "go:test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Run(context.Background(), fsys, []plugins.Analyzer{a, other}, Options{Cache: c, Workers: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Save(); err != nil {
+			t.Fatal(err)
+		}
+		return out, a.take()
+	}
+	first, analysed := run(la)
+	if want := []string{"a.txt", "b.txt", "bad.txt", "c.txt", "dyn.txt", "part.txt"}; !slices.Equal(analysed, want) {
+		t.Errorf("first walk analysed %v, want %v", analysed, want)
+	}
+	second, analysed := run(la)
+	if want := []string{"bad.txt", "dyn.txt", "part.txt"}; !slices.Equal(analysed, want) {
+		t.Errorf("second walk analysed %v, want %v", analysed, want)
+	}
+	if !reflect.DeepEqual(first, second) {
+		t.Errorf("the cached walk differs:\nfirst  %+v\nsecond %+v", first, second)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "b.txt"), []byte("22"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third, analysed := run(la)
+	if want := []string{"b.txt", "bad.txt", "dyn.txt", "part.txt"}; !slices.Equal(analysed, want) {
+		t.Errorf("after a change, analysed %v, want %v", analysed, want)
+	}
+	if got := names(third.Packages); !slices.Contains(got, "b.txt") {
+		t.Errorf("packages %v", got)
+	}
+	for _, p := range third.Packages {
+		if p.Name == "b.txt" && p.Version != "22" {
+			t.Errorf("b.txt: version %q, want the changed content's", p.Version)
+		}
+	}
+
+	la.config = "v2"
+	if _, analysed := run(la); len(analysed) != 6 {
+		t.Errorf("another configuration analysed %v, want every file", analysed)
+	}
 }

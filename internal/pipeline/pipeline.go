@@ -14,9 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shipgate/shipgate/internal/buildid"
 	"github.com/shipgate/shipgate/internal/engine"
 	"github.com/shipgate/shipgate/internal/gitinfo"
 	"github.com/shipgate/shipgate/internal/report"
+	"github.com/shipgate/shipgate/internal/resultcache"
 	"github.com/shipgate/shipgate/internal/rootfs"
 	"github.com/shipgate/shipgate/plugins"
 	"github.com/shipgate/shipgate/plugins/code"
@@ -56,6 +58,11 @@ type Options struct {
 	ImageOptions image.Options
 	// Logf, if set, receives informational messages (cache hits).
 	Logf func(format string, args ...any)
+	// ResultCacheDir, when set, keeps the results of the code stage's
+	// per-file analyzers (secrets, gosec's syntax mode, SAST) between scans
+	// of the same directory by the same build (internal/resultcache), so
+	// that a re-scan analyses only the files that changed.
+	ResultCacheDir string
 }
 
 // ParseStages splits a comma-separated stage list and checks each name.
@@ -121,9 +128,7 @@ func Scan(ctx context.Context, opts Options) (*report.Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", opts.Image, err)
 		}
-		if opts.Logf != nil {
-			opts.Logf("image %s: %d layers, %d from the layer cache", opts.Image, res.Layers, res.CacheHits)
-		}
+		opts.logf("image %s: %d layers, %d from the layer cache", opts.Image, res.Layers, res.CacheHits)
 		if rep == nil {
 			rep = newReport(opts, now, report.Target{Type: "image", Name: opts.Image})
 		}
@@ -179,13 +184,23 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 	defer root.Close()
 	fsys := rootfs.New(root)
 	defer fsys.Close()
+	cache := openResultCache(opts, abs)
 	out, err := engine.Run(ctx, fsys, analyzers, engine.Options{
 		Skip:        opts.Skip,
 		MaxFileSize: opts.MaxFileSize,
 		Progress:    opts.Progress,
+		Cache:       cache,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", opts.Path, err)
+	}
+	if cache != nil {
+		if err := cache.Save(); err != nil {
+			opts.logf("%v", err)
+		}
+		if hits, misses := cache.Stats(); hits > 0 {
+			opts.logf("result cache: %d of %d file analyses reused (--no-cache to redo them all)", hits, hits+misses)
+		}
 	}
 	if opts.GitHistory > 0 && slices.Contains(stages, report.StageCode) {
 		out.Findings, out.Analyzers = scanHistory(ctx, abs, opts.GitHistory, out.Findings, out.Analyzers)
@@ -196,4 +211,30 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 	rep.Findings = append(rep.Findings, out.Findings...)
 	rep.Analyzers = append(rep.Analyzers, out.Analyzers...)
 	return rep, nil
+}
+
+// logf passes an informational message to Options.Logf, if set.
+func (o Options) logf(format string, args ...any) {
+	if o.Logf != nil {
+		o.Logf(format, args...)
+	}
+}
+
+// openResultCache opens the result cache of the directory abs, or returns
+// nil when there is none (no ResultCacheDir, or the running build cannot be
+// identified). A damaged or foreign cache file is reported and replaced.
+func openResultCache(opts Options, abs string) *resultcache.Cache {
+	if opts.ResultCacheDir == "" {
+		return nil
+	}
+	id, err := buildid.Self()
+	if err != nil {
+		opts.logf("result cache not used: %v", err)
+		return nil
+	}
+	c, err := resultcache.Open(opts.ResultCacheDir, abs, id)
+	if err != nil {
+		opts.logf("%v", err)
+	}
+	return c
 }

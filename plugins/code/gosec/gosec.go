@@ -318,6 +318,16 @@ func (a *Analyzer) Analyze(ctx context.Context, in *plugins.Input) (*plugins.Res
 	return a.analyzeFile(ctx, in)
 }
 
+// CacheKey implements plugins.Cacheable: a Go file scanned in syntax mode
+// depends only on its path, its content and the options. A go.mod (full
+// mode loads its whole module) and a file left to full mode are not cached.
+func (a *Analyzer) CacheKey(fsys fs.FS, path string) (string, bool) {
+	if plugins.HasBase(path, "go.mod") || a.fullWanted() && a.moduleOf(fsys, path) != "" {
+		return "", false
+	}
+	return fmt.Sprintf("tests=%t max=%d exclude=%q ungated=%t", a.opts.Tests, a.opts.MaxSize, a.opts.Exclude, a.ungated), true
+}
+
 // analyzeFile scans one Go file in syntax mode.
 func (a *Analyzer) analyzeFile(ctx context.Context, in *plugins.Input) (*plugins.Result, error) {
 	path := in.Path

@@ -40,6 +40,8 @@ package sast
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -97,6 +99,9 @@ type Analyzer struct {
 	noPrefilter bool
 	// prefilters are the keyword prefilters per rule language.
 	prefilters map[string]*prefilter
+	// cacheKey names the rule set and limits (CacheKey); empty when the
+	// rules could not be loaded.
+	cacheKey string
 }
 
 // New returns the analyzer with the built-in rules plus any extra rules
@@ -140,7 +145,21 @@ func NewWith(opts Options) *Analyzer {
 		}
 	}
 	a.prefilters = newPrefilters(a.rules)
+	if a.err == nil {
+		if b, err := json.Marshal(a.rules); err == nil {
+			sum := sha256.Sum256(b)
+			a.cacheKey = fmt.Sprintf("rules=%x max=%d", sum, a.maxSize)
+		}
+	}
 	return a
+}
+
+// CacheKey implements plugins.Cacheable: a file's findings depend on its
+// path and content, the rules (the caller's included) and the size limit.
+// A file the parser failed on is reported with Result.Errors, which the
+// core never caches, so a deadline met once is not remembered.
+func (a *Analyzer) CacheKey(_ fs.FS, _ string) (string, bool) {
+	return a.cacheKey, a.cacheKey != "" && !a.noPrefilter
 }
 
 // Name implements plugins.Analyzer.

@@ -108,6 +108,9 @@ func Default() (Detector, error) { return defaultDetector() }
 type Analyzer struct {
 	det  func() (Detector, error)
 	opts Options
+	// custom is set when det is the caller's, whose configuration the
+	// analyzer cannot name (CacheKey).
+	custom bool
 }
 
 // New returns the analyzer with the default detector and options.
@@ -119,8 +122,24 @@ func NewWith(det Detector, opts Options) *Analyzer {
 	a := &Analyzer{det: Default, opts: opts}
 	if det != nil {
 		a.det = func() (Detector, error) { return det, nil }
+		a.custom = true
 	}
 	return a
+}
+
+// CacheKey implements plugins.Cacheable: the findings in a file depend on
+// its path (fixture directories, the fingerprint) and content, the options
+// and the detector, which is the build's own unless the caller gave one
+// (then nothing is cached).
+func (a *Analyzer) CacheKey(_ fs.FS, _ string) (string, bool) {
+	if a.custom {
+		return "", false
+	}
+	dirs := a.opts.FixtureDirs
+	if dirs == nil {
+		dirs = DefaultFixtureDirs
+	}
+	return fmt.Sprintf("max=%d fixtures=%q", a.maxSize(), dirs), true
 }
 
 // Name implements plugins.Analyzer.

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// copyTree copies the files below src (recursively) into dst/name.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResultCacheEndToEnd: a second scan of an unchanged tree reuses every
+// cached analysis and writes the same report as the first and as a scan
+// with --no-cache; a changed file is analysed again.
+func TestResultCacheEndToEnd(t *testing.T) {
+	root := t.TempDir()
+	copyTree(t, "../../plugins/code/gosec/testdata/app", filepath.Join(root, "goapp"))
+	copyTree(t, "../../plugins/code/sast/testdata/python", filepath.Join(root, "py"))
+	copyTree(t, "testdata/secrets", filepath.Join(root, "secrets"))
+	cache := t.TempDir()
+	out := t.TempDir()
+	scan := func(name string, extra ...string) (string, string) {
+		t.Helper()
+		file := filepath.Join(out, name+".json")
+		args := append([]string{"scan", root, "--stages", "code", "--gosec-mode", "syntax", "--cache-dir", cache, "-o", "json=" + file}, extra...)
+		_, stderr, code := shipgate(t, args...)
+		if code == 2 {
+			t.Fatalf("%s: exit 2:\n%s", name, stderr)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Only the scan's own times differ between two scans.
+		report := regexp.MustCompile(`"(createdAt|startedAt|finishedAt|endTime|timestamp)": "[^"]*"`).ReplaceAllString(string(b), `"$1": "2000-01-01T00:00:00Z"`)
+		report = regexp.MustCompile(`"durationMs": \d+`).ReplaceAllString(report, `"durationMs": 0`)
+		return report, stderr
+	}
+	reused := regexp.MustCompile(`result cache: (\d+) of (\d+) file analyses reused`)
+
+	first, stderr := scan("first")
+	if m := reused.FindStringSubmatch(stderr); m != nil {
+		t.Errorf("first scan reused results: %s", m[0])
+	}
+	for _, analyzer := range []string{`"analyzer": "secrets"`, `"analyzer": "gosec/syntax"`, `"analyzer": "sast/`} {
+		if !strings.Contains(first, analyzer) {
+			t.Errorf("the fixture tree has no finding with %s", analyzer)
+		}
+	}
+	second, stderr := scan("second")
+	m := reused.FindStringSubmatch(stderr)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("second scan: want every analysis reused; stderr:\n%s", stderr)
+	}
+	if second != first {
+		t.Errorf("the report from cached results differs from the first:\n%s\n----\n%s", first, second)
+	}
+	fresh, stderr := scan("fresh", "--no-cache")
+	if reused.MatchString(stderr) {
+		t.Errorf("--no-cache reused results:\n%s", stderr)
+	}
+	if fresh != first {
+		t.Errorf("the --no-cache report differs from the first")
+	}
+
+	// A new secret in a file is found: that file is analysed again.
+	env := filepath.Join(root, "secrets", "app.env")
+	b, _ := os.ReadFile(env)
+	if err := os.WriteFile(env, append(b, []byte("\nGITHUB_TOKEN=ghp_x9Qm2LkP7rTz4VbN8wYc1HdF6sJg3KeA5uRo\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	changed, stderr := scan("changed")
+	if m := reused.FindStringSubmatch(stderr); m == nil || m[1] == m[2] {
+		t.Errorf("after a change: want all but the changed file reused; stderr:\n%s", stderr)
+	}
+	count := func(report string) int {
+		n := 0
+		for _, f := range decode(t, []byte(report)).Findings {
+			if f.Rule == "github-pat" {
+				n++
+			}
+		}
+		return n
+	}
+	if got, want := count(changed), count(first)+1; got != want {
+		t.Errorf("after adding a token to a cached file: %d github-pat findings, want %d\n%s", got, want, stderr)
+	}
+}
