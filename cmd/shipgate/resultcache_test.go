@@ -107,4 +107,16 @@ func TestResultCacheEndToEnd(t *testing.T) {
 	if got, want := count(changed), count(first)+1; got != want {
 		t.Errorf("after adding a token to a cached file: %d github-pat findings, want %d\n%s", got, want, stderr)
 	}
+
+	// The cache holds findings as the report does: secrets redacted.
+	files, _ := filepath.Glob(filepath.Join(cache, "results", "*.gob"))
+	if len(files) != 1 {
+		t.Fatalf("cache files: %v", files)
+	}
+	b, _ = os.ReadFile(files[0])
+	for _, secret := range []string{"ghp_x9Qm2LkP7rTz4VbN8wYc1HdF6sJg3KeA5uRo", "ghp_R4nd0mT0k3nV4lu3F0rT3st1ngXyZ12345678", "AKIAZ7VRSQ5QWERTYU7Q"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("the result cache holds the secret %s…", secret[:4])
+		}
+	}
 }

@@ -184,7 +184,10 @@ func scanDir(ctx context.Context, opts Options, stages []string, now time.Time) 
 	defer root.Close()
 	fsys := rootfs.New(root)
 	defer fsys.Close()
-	cache := openResultCache(opts, abs)
+	var cache *resultcache.Cache
+	if slices.Contains(stages, report.StageCode) {
+		cache = openResultCache(opts, abs)
+	}
 	out, err := engine.Run(ctx, fsys, analyzers, engine.Options{
 		Skip:        opts.Skip,
 		MaxFileSize: opts.MaxFileSize,

@@ -22,7 +22,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/shipgate/shipgate/plugins"
 )
@@ -32,6 +34,10 @@ const format = "shipgate-results-v1"
 
 // MaxFileSize bounds the cache file read back (a larger one is ignored).
 const MaxFileSize = 1 << 30
+
+// MaxAge is how long the cache file of a directory that is no longer
+// scanned is kept: each save removes the files older than this.
+const MaxAge = 30 * 24 * time.Hour
 
 // Key identifies one analyzer's result for one file's content.
 type Key [sha256.Size]byte
@@ -164,11 +170,13 @@ func (c *Cache) Stats() (hits, misses int) {
 
 // Save writes the entries this scan used (found or stored), replacing the
 // file atomically, so that a concurrent scan reads the old file or the new
-// one, never a mix. Nothing is written when nothing changed.
+// one, never a mix. Nothing is written when nothing changed, nor when the
+// scan looked nothing up (a scan without the code stage keeps the file as
+// it was). Cache files of other directories older than MaxAge are removed.
 func (c *Cache) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.changed && len(c.used) == len(c.old) {
+	if !c.changed && len(c.used) == len(c.old) || c.hits+c.misses == 0 {
 		return nil
 	}
 	dir := filepath.Dir(c.path)
@@ -199,5 +207,24 @@ func (c *Cache) Save() error {
 		return fmt.Errorf("result cache %s: %w", c.path, err)
 	}
 	c.old, c.changed = c.used, false
+	prune(dir, time.Now().Add(-MaxAge))
 	return nil
+}
+
+// prune removes the cache files (and leftover temporary files) in dir last
+// written before cutoff.
+func prune(dir string, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".gob") && !strings.HasPrefix(name, ".tmp-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shipgate/shipgate/internal/report"
 	"github.com/shipgate/shipgate/plugins"
@@ -93,6 +94,7 @@ func TestIsolation(t *testing.T) {
 	dir := t.TempDir()
 	k := KeyFor("secrets", "", "a", ContentHash([]byte("1")))
 	c, _ := Open(dir, "/src/app", "go:build1")
+	c.Get(k)
 	c.Put(k, sampleResult())
 	if err := c.Save(); err != nil {
 		t.Fatal(err)
@@ -178,4 +180,50 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = read(bytes.NewReader(b), want)
 	})
+}
+
+// TestSaveKeeps: a scan that looked nothing up (no code stage) leaves the
+// file as it was; a save removes other directories' files not written for
+// MaxAge, and only those.
+func TestSaveKeeps(t *testing.T) {
+	dir := t.TempDir()
+	k := KeyFor("secrets", "", "a", ContentHash([]byte("1")))
+	c, _ := Open(dir, "/src/app", "go:b")
+	c.Get(k)
+	c.Put(k, sampleResult())
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = Open(dir, "/src/app", "go:b")
+	if err := c.Save(); err != nil { // no lookups
+		t.Fatal(err)
+	}
+	c, _ = Open(dir, "/src/app", "go:b")
+	if _, ok := c.Get(k); !ok {
+		t.Error("a scan without lookups emptied the cache")
+	}
+
+	old := filepath.Join(dir, "0123.gob")
+	recent := filepath.Join(dir, "4567.gob")
+	other := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{old, recent, other} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-MaxAge - time.Hour)
+	for _, p := range []string{old, other} {
+		if err := os.Chtimes(p, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Put(k, &plugins.Result{})
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{old: false, recent: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists = %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
 }
