@@ -110,6 +110,14 @@ func Open(dir, root, buildID string) (*Cache, error) {
 	return c, nil
 }
 
+// entry is one stored result. The file holds a list of them, not a map:
+// gob sizes a map from the count the file claims before reading it, so a
+// damaged file could ask for gigabytes, while a list grows with the data.
+type entry struct {
+	Key    Key
+	Result plugins.Result
+}
+
 // errForeign marks a cache file written by another build or format.
 var errForeign = errors.New("written by another build of shipgate; starting afresh")
 
@@ -123,14 +131,13 @@ func read(r io.Reader, want header) (map[Key]*plugins.Result, error) {
 	if h != want {
 		return nil, errForeign
 	}
-	var entries map[Key]*plugins.Result
-	if err := dec.Decode(&entries); err != nil {
+	var list []entry
+	if err := dec.Decode(&list); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	for k, v := range entries {
-		if v == nil {
-			delete(entries, k)
-		}
+	entries := make(map[Key]*plugins.Result, len(list))
+	for i := range list {
+		entries[list[i].Key] = &list[i].Result
 	}
 	return entries, nil
 }
@@ -189,9 +196,13 @@ func (c *Cache) Save() error {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	enc := gob.NewEncoder(w)
+	list := make([]entry, 0, len(c.used))
+	for k, r := range c.used {
+		list = append(list, entry{Key: k, Result: *r})
+	}
 	err = enc.Encode(c.header)
 	if err == nil {
-		err = enc.Encode(c.used)
+		err = enc.Encode(list)
 	}
 	if err == nil {
 		err = w.Flush()

@@ -174,7 +174,7 @@ func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	enc := gob.NewEncoder(&buf)
 	_ = enc.Encode(want)
-	_ = enc.Encode(map[Key]*plugins.Result{{1}: sampleResult(), {2}: {}})
+	_ = enc.Encode([]entry{{Key{1}, *sampleResult()}, {Key{2}, plugins.Result{}}})
 	f.Add(buf.Bytes())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
