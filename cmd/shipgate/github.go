@@ -92,6 +92,16 @@ func (a *app) applyGitHubInputs(cmd *cobra.Command, args []string) (*ghRun, []st
 			}
 		}
 	}
+	// The cache input is the inverse of --no-cache.
+	if v := strings.TrimSpace(ghInput(act, "cache")); v != "" && !fl.Changed("no-cache") {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, nil, usageError("input cache: %q is not true or false", v)
+		}
+		if err := fl.Set("no-cache", strconv.FormatBool(!on)); err != nil {
+			return nil, nil, usageError("input cache: %v", err)
+		}
+	}
 	ws := os.Getenv("GITHUB_WORKSPACE")
 	inWS := func(p string) string {
 		if p == "" || filepath.IsAbs(p) || ws == "" {

@@ -88,3 +88,41 @@ func TestGitHubActionsWithoutFiles(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
+
+// TestGitHubActionsCacheInput: the action's cache input turns the result
+// cache on and off (the inverse of --no-cache); anything but a boolean is a
+// usage error.
+func TestGitHubActionsCacheInput(t *testing.T) {
+	for _, tt := range []struct {
+		input     string
+		code      int
+		wantCache bool
+	}{
+		{"true", 1, true},
+		{"", 1, true},
+		{"false", 1, false},
+		{"maybe", 2, false},
+	} {
+		t.Run("cache="+tt.input, func(t *testing.T) {
+			cache := t.TempDir()
+			t.Setenv("SHIPGATE_CACHE_DIR", cache)
+			t.Setenv("GITHUB_ACTIONS", "true")
+			t.Setenv("GITHUB_OUTPUT", "")
+			t.Setenv("GITHUB_STEP_SUMMARY", "")
+			t.Setenv("GITHUB_WORKSPACE", t.TempDir())
+			t.Setenv("INPUT_STAGES", "code")
+			t.Setenv("INPUT_CACHE", tt.input)
+			_, stderr, code := shipgate(t, "scan", "testdata/secrets")
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, stderr)
+			}
+			if tt.code == 2 && !strings.Contains(stderr, `input cache: "maybe" is not true or false`) {
+				t.Errorf("stderr: %s", stderr)
+			}
+			files, _ := filepath.Glob(filepath.Join(cache, "results", "*.gob"))
+			if got := len(files) == 1; got != tt.wantCache {
+				t.Errorf("result cache written = %v, want %v", got, tt.wantCache)
+			}
+		})
+	}
+}
