@@ -120,3 +120,45 @@ func TestResultCacheEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestCacheInTree(t *testing.T) {
+	root := t.TempDir()
+	for _, tt := range []struct{ cache, want string }{
+		{filepath.Join(root, ".shipgate-cache"), ".shipgate-cache"},
+		{filepath.Join(root, "ci", "cache [1]"), `ci/cache \[1\]`},
+		{root, ""},
+		{filepath.Dir(root), ""},
+		{filepath.Join(filepath.Dir(root), "elsewhere"), ""},
+		{"", ""},
+	} {
+		if got := cacheInTree(root, tt.cache); got != tt.want {
+			t.Errorf("cacheInTree(%q) = %q, want %q", tt.cache, got, tt.want)
+		}
+	}
+}
+
+// TestCacheInTreeIsNotScanned: a cache kept in the project directory (the
+// GitLab component's) is left out of the scan, results and all.
+func TestCacheInTreeIsNotScanned(t *testing.T) {
+	root := t.TempDir()
+	copyTree(t, "testdata/secrets", root)
+	cache := filepath.Join(root, ".shipgate-cache")
+	// A file in the cache that would be a finding if it were scanned.
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cache, "leak.env"), []byte("GITHUB_TOKEN=ghp_x9Qm2LkP7rTz4VbN8wYc1HdF6sJg3KeA5uRo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		out, stderr, code := shipgate(t, "scan", root, "--stages", "code", "--cache-dir", cache, "-q", "-o", "json")
+		if code == 2 {
+			t.Fatalf("exit 2: %s", stderr)
+		}
+		for _, f := range decode(t, []byte(out)).Findings {
+			if strings.HasPrefix(f.Location.Path, ".shipgate-cache/") {
+				t.Errorf("scan %d: a finding in the cache directory: %s %s", i+1, f.Rule, f.Location.Path)
+			}
+		}
+	}
+}

@@ -175,6 +175,11 @@ func (a *app) resolve(cmd *cobra.Command, f *scanFlags, args []string, defaultOu
 		r.code.CacheDir = filepath.Join(r.cacheDir, "wazero")
 	}
 	r.noCache = f.noCache
+	if p := cacheInTree(root, r.cacheDir); p != "" {
+		// The cache (the DB, results) is not part of what ships: a CI job
+		// keeping it in the project directory must not scan it.
+		r.skip = append(r.skip, p)
+	}
 
 	outs := f.outputs
 	if !changed("output") {
@@ -516,4 +521,30 @@ func resultsDir(r *resolved, sub string) string {
 		return ""
 	}
 	return filepath.Join(r.cacheDir, sub)
+}
+
+// cacheInTree returns the skip glob of the cache directory cache when it
+// lies inside the scanned directory root (as in the GitLab component, which
+// keeps it in the project directory for GitLab's cache), else "".
+func cacheInTree(root, cache string) string {
+	if cache == "" {
+		return ""
+	}
+	absRoot, err1 := filepath.Abs(root)
+	absCache, err2 := filepath.Abs(cache)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(absRoot, absCache)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return ""
+	}
+	var b strings.Builder
+	for _, c := range filepath.ToSlash(rel) {
+		if strings.ContainsRune(`*?[]{}\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
