@@ -21,7 +21,8 @@ const hookMarker = "# installed by: shipgate hook install"
 const prePushHook = `#!/bin/sh
 ` + hookMarker + `
 # Runs the Shipgate gate before every push: code and deps stages, cached
-# vulnerability DB, no image. Bypass once with: git push --no-verify
+# vulnerability DB, cached results of unchanged files, no image.
+# Bypass once with: git push --no-verify
 if ! command -v shipgate >/dev/null 2>&1; then
   echo "shipgate pre-push hook: shipgate is not on PATH (go install github.com/shipgate/shipgate/cmd/shipgate@latest)" >&2
   exit 1
@@ -41,6 +42,8 @@ func (a *app) hookCommand() *cobra.Command {
 		Long: `Install writes a pre-push hook into the current git repository that runs
 "shipgate scan" on the work tree with the fast stages (code and deps, the
 cached vulnerability DB, no image) and blocks the push when the gate fails.
+Files unchanged since the last scan are not analysed again: their results
+come from the result cache.
 
 Bypass it for one push with: git push --no-verify
 
