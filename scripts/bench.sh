@@ -33,7 +33,9 @@ measure() {
   local tf="$B/out/time.$$"
   /usr/bin/time -f '%e %M' -o "$tf" "$@" >"$B/out/$label.out" 2>"$B/out/$label.err"
   local rc=$?
-  read -r secs kb < "$tf"
+  # GNU time puts "Command exited with non-zero status N" before the figures
+  # when the command fails (a gate that denies exits 1): read the last line.
+  read -r secs kb < <(tail -n 1 "$tf")
   printf '%-28s %8.2f s %8.0f MB  (exit %d)\n' "$label" "$secs" "$((kb/1024))" "$rc"
 }
 
@@ -140,7 +142,11 @@ bench_secrets() {
   fi
   echo "## code stage on a $(find "$B/tree50k" -type f | wc -l)-file tree"
   measure "read-tree-once" sh -c "find '$B/tree50k' -type f -print0 | xargs -0 cat > /dev/null"
-  measure "shipgate-code" shipgate scan "$B/tree50k" --stages code -o "json=$B/out/sg-code.json" -q
+  measure "shipgate-code" shipgate scan "$B/tree50k" --stages code -o "json=$B/out/sg-code.json" -q --no-cache
+  # The result cache: a first scan fills it, a re-scan of the unchanged tree reads it.
+  rm -rf "$B/out/results-cache"
+  measure "shipgate-code-fill-cache" shipgate scan "$B/tree50k" --stages code -o "json=$B/out/sg-code-fill.json" -q --cache-dir "$B/out/results-cache"
+  measure "shipgate-code-rescan" shipgate scan "$B/tree50k" --stages code -o "json=$B/out/sg-code-rescan.json" -q --cache-dir "$B/out/results-cache"
   command -v gitleaks >/dev/null && measure "gitleaks-dir" gitleaks dir "$B/tree50k" --no-banner --exit-code 0 -r "$B/out/gitleaks.json"
 }
 
