@@ -25,6 +25,22 @@ func sampleResult() *plugins.Result {
 	}
 }
 
+// store runs a scan of /src/app by build that misses k and stores a result.
+func store(t *testing.T, dir, build string, k Key) {
+	t.Helper()
+	c, err := Open(dir, "/src/app", build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get(k); ok {
+		t.Fatal("hit before the result was stored")
+	}
+	c.Put(k, sampleResult())
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestKeyFor(t *testing.T) {
 	sum := ContentHash([]byte("x"))
 	base := KeyFor("secrets", "cfg", "a/b", sum)
@@ -93,12 +109,7 @@ func TestRoundTrip(t *testing.T) {
 func TestIsolation(t *testing.T) {
 	dir := t.TempDir()
 	k := KeyFor("secrets", "", "a", ContentHash([]byte("1")))
-	c, _ := Open(dir, "/src/app", "go:build1")
-	c.Get(k)
-	c.Put(k, sampleResult())
-	if err := c.Save(); err != nil {
-		t.Fatal(err)
-	}
+	store(t, dir, "go:build1", k)
 	if c, err := Open(dir, "/src/app", "go:build2"); err == nil || c == nil {
 		t.Errorf("another build: err = %v", err)
 	} else if _, ok := c.Get(k); ok {
@@ -188,13 +199,8 @@ func FuzzRead(f *testing.F) {
 func TestSaveKeeps(t *testing.T) {
 	dir := t.TempDir()
 	k := KeyFor("secrets", "", "a", ContentHash([]byte("1")))
+	store(t, dir, "go:b", k)
 	c, _ := Open(dir, "/src/app", "go:b")
-	c.Get(k)
-	c.Put(k, sampleResult())
-	if err := c.Save(); err != nil {
-		t.Fatal(err)
-	}
-	c, _ = Open(dir, "/src/app", "go:b")
 	if err := c.Save(); err != nil { // no lookups
 		t.Fatal(err)
 	}
