@@ -177,13 +177,24 @@ func (c *Cache) Stats() (hits, misses int) {
 
 // Save writes the entries this scan used (found or stored), replacing the
 // file atomically, so that a concurrent scan reads the old file or the new
-// one, never a mix. Nothing is written when nothing changed, nor when the
-// scan looked nothing up (a scan without the code stage keeps the file as
-// it was). Cache files of other directories older than MaxAge are removed.
+// one, never a mix. Nothing is written when the scan looked nothing up (a
+// scan without the code stage keeps the file as it was); when nothing
+// changed, the file only gets the current time, which marks it as in use.
+// Cache files of other directories not written or used for MaxAge are
+// removed.
 func (c *Cache) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.changed && len(c.used) == len(c.old) || c.hits+c.misses == 0 {
+	if c.hits+c.misses == 0 {
+		return nil
+	}
+	if !c.changed && len(c.used) == len(c.old) {
+		// An unchanged tree re-scanned for weeks must not look abandoned
+		// to other directories' saves (prune). No file yet: nothing to mark.
+		now := time.Now()
+		if err := os.Chtimes(c.path, now, now); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("result cache: %w", err)
+		}
 		return nil
 	}
 	dir := filepath.Dir(c.path)
@@ -223,7 +234,7 @@ func (c *Cache) Save() error {
 }
 
 // prune removes the cache files (and leftover temporary files) in dir last
-// written before cutoff.
+// written or marked as used (Save) before cutoff.
 func prune(dir string, cutoff time.Time) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

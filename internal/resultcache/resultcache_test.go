@@ -195,7 +195,7 @@ func FuzzRead(f *testing.F) {
 
 // TestSaveKeeps: a scan that looked nothing up (no code stage) leaves the
 // file as it was; a save removes other directories' files not written for
-// MaxAge, and only those.
+// MaxAge, and only those; an unchanged re-scan marks its file as in use.
 func TestSaveKeeps(t *testing.T) {
 	dir := t.TempDir()
 	k := KeyFor("secrets", "", "a", ContentHash([]byte("1")))
@@ -228,6 +228,32 @@ func TestSaveKeeps(t *testing.T) {
 		t.Fatal(err)
 	}
 	for p, want := range map[string]bool{old: false, recent: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists = %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+
+	// A directory re-scanned unchanged for longer than MaxAge writes
+	// nothing, yet its file is in use: another directory's save keeps it.
+	if err := os.Chtimes(c.path, long, long); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = Open(dir, "/src/app", "go:b")
+	if _, ok := c.Get(k); !ok {
+		t.Fatal("miss")
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := Open(dir, "/src/other", "go:b")
+	if _, ok := c2.Get(k); ok {
+		t.Fatal("another directory's cache served /src/app's result")
+	}
+	c2.Put(k, &plugins.Result{})
+	if err := c2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{c.path: true, c2.path: true} {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s: exists = %v, want %v", filepath.Base(p), err == nil, want)
 		}
