@@ -148,8 +148,9 @@ bench_secrets() {
   measure "shipgate-code-fill-cache" shipgate scan "$B/tree50k" --stages code -o "json=$B/out/sg-code-fill.json" -q --cache-dir "$B/out/results-cache"
   measure "shipgate-code-rescan" shipgate scan "$B/tree50k" --stages code -o "json=$B/out/sg-code-rescan.json" -q --cache-dir "$B/out/results-cache"
   command -v gitleaks >/dev/null && measure "gitleaks-dir" gitleaks dir "$B/tree50k" --no-banner --exit-code 0 -r "$B/out/gitleaks.json"
-  # The floor: gitleaks' detector and go/parser called directly on every
-  # file, none of shipgate's code around them (plugins/code/floor_test.go).
+  # The floor: gitleaks' detector and go/parser on every file, through the
+  # engine's walk and read but none of shipgate's analysis
+  # (plugins/code/floor_test.go).
   echo "## floor: the libraries alone on the same tree (wall and CPU seconds)"
   SHIPGATE_CODE_FLOOR="$B/tree50k" go test -tags gore2regex -run '^TestMeasureFloor$' -count=1 -v ./plugins/code/ 2>&1 | sed -n 's/^ *floor_test.go:[0-9]*: /  /p'
 }
